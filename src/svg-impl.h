@@ -1,0 +1,103 @@
+// Internal declarations shared by the core, the backends and the tests.
+#pragma once
+
+#include "../svg.h"
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+// ---------------------------------------------------------------- errors
+// Set the thread-local error and return a value, so failure paths read
+// `return svg_fail<T*>(nullptr, "...")` / `return svg_err(false, ...)`.
+template <typename T>
+static inline T svg_err(T ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+template <typename T>
+static inline T svg_err(T ret, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    svg_set_error("%s", buf);
+    return ret;
+}
+
+// ---------------------------------------------------------------- sizes
+// Overflow-checked arithmetic for parsers and shape computations.
+static inline bool svg_mul_overflow(uint64_t a, uint64_t b, uint64_t *out) {
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline bool svg_add_overflow(uint64_t a, uint64_t b, uint64_t *out) {
+    return __builtin_add_overflow(a, b, out);
+}
+static inline size_t svg_align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+// ---------------------------------------------------------------- buffers
+// A backend buffer: one allocation tensors are placed in.
+struct svg_buffer {
+    struct svg_backend *backend = nullptr;
+    void *base = nullptr;
+    size_t size = 0;
+    virtual ~svg_buffer() = default;
+    virtual bool set(void *dst, const void *src, size_t size) = 0;  // host → buffer
+    virtual bool get(void *dst, const void *src, size_t size) = 0;  // buffer → host
+    virtual bool is_host() const = 0;
+};
+
+// ---------------------------------------------------------------- backends
+struct svg_backend {
+    virtual ~svg_backend() = default;
+    virtual const char *name() const = 0;
+    virtual svg_buffer *alloc_buffer(size_t size) = 0;
+    virtual size_t alignment() const = 0;
+    virtual bool supports_op(const svg_tensor *node) const = 0;
+    virtual bool graph_compute(svg_graph *g) = 0;
+    virtual void synchronize() {}
+};
+
+struct svg_graph {
+    svg_context *ctx = nullptr;
+    std::vector<svg_tensor *> nodes;  // op != NONE, topological order
+    std::vector<svg_tensor *> leafs;  // op == NONE
+};
+
+// ---------------------------------------------------------------- helpers
+// Root tensor owning the memory of t (t itself if not a view).
+static inline svg_tensor *svg_view_root(svg_tensor *t) {
+    while (t->view_src) t = t->view_src;
+    return t;
+}
+static inline bool svg_is_view_op(const svg_tensor *t) { return t->op == SVG_OP_VIEW; }
+
+// Contiguous strides for a shape.
+void svg_contiguous_strides(enum svg_type type, int n_dims, const int64_t *ne, size_t *nb);
+// Set data pointers of views from their roots (after allocation).
+void svg_init_view(svg_tensor *t);
+// Shape text for error messages.
+std::string svg_shape_string(const svg_tensor *t);
+
+// ---------------------------------------------------------------- op params
+// Layout of op_params per op (all int32 slots; floats stored bitwise):
+//   SCALE              [0] s  [1] b                                  (f32)
+//   UNARY              [0] svg_unary_op
+//   NORM               [0] kind [1] dim0 [2] n_norm_dims [3] eps(f32); src: x, w, b, scale, shift
+//   GROUP_NORM         [0] n_groups [1] eps(f32); src: x, w, b
+//   MUL_MAT            src: a, b, bias
+//   GET_ROWS           src: table, ids
+//   CONCAT             [0] dim
+//   PAD                [0] mode [1] value(f32) [2+2i] before_i [3+2i] after_i
+//   UPSAMPLE_NEAREST   [0] n [1..n] factors (innermost n dims)
+//   CONV3D             [0..2] stride d,h,w [3..8] pad d0,d1,h0,h1,w0,w1; src: x, w, bias
+//   TIMESTEP_EMBEDDING [0] dim [1] flip_sin_to_cos [2] shift(f32) [3] scale(f32) [4] max_period(f32)
+//   ROPE               [0] n_axes [1] mode [2] theta(f32) [3..3+n_axes) axes_dim; src: x, pos
+//   ATTENTION          [0] scale(f32) [1] causal; src: q, k, v, bias, key_mask
+static inline float svg_param_f32(const svg_tensor *t, int i) {
+    float f;
+    memcpy(&f, &t->op_params[i], 4);
+    return f;
+}
+static inline void svg_set_param_f32(svg_tensor *t, int i, float f) { memcpy(&t->op_params[i], &f, 4); }
