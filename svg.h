@@ -314,8 +314,9 @@ struct svg_tensor *svg_conv2d(struct svg_context *ctx, struct svg_tensor *x, str
                               struct svg_tensor *bias, const int *stride, const int *pad);
 
 /* diffusers get_timestep_embedding: t [N] → [N, dim];
- * freq_i = exp(-ln(max_period) * i / (half - shift)), emb = [sin | cos] * scale
- * (flip_sin_to_cos → [cos | sin]); odd dim zero-pads the last column */
+ * freq_i = exp(-ln(max_period) * i / (half - shift)), arg = scale * t * freq_i,
+ * emb = [sin(arg) | cos(arg)] (flip_sin_to_cos → [cos | sin]); an odd dim
+ * zero-pads the last column */
 struct svg_tensor *svg_timestep_embedding(struct svg_context *ctx, struct svg_tensor *t, int dim,
                                           bool flip_sin_to_cos, float downscale_freq_shift,
                                           float scale, float max_period);

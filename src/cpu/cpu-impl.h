@@ -4,7 +4,9 @@
 
 #include "../svg-impl.h"
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 
 struct svg_cpu_pool;
 
@@ -65,4 +67,15 @@ static inline size_t svg_offset_bcast(const svg_tensor *t, const int64_t *idx, i
         if (t->ne[d] != 1) o += (size_t)i * t->nb[d];
     }
     return o;
+}
+
+// Read the innermost row of t at the outer index idx (t->n_dims entries; the
+// innermost entry is ignored) into f32. Handles strided and quantized rows.
+void svg_cpu_load_row(const svg_tensor *t, const int64_t *idx, float *out);
+// Scalar float element at byte address p of a float-type tensor.
+static inline float svg_cpu_load(const svg_tensor *t, const char *p) {
+    if (t->type == SVG_TYPE_F32) return *(const float *)p;
+    float f;
+    svg_type_traits_of(t->type)->to_float(p, &f, 1);
+    return f;
 }
