@@ -49,14 +49,12 @@ enum st_dtype { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U8, BO
 struct dtype_info {
     const char *name;
     size_t size;
-    bool is_float;
 };
 
 // Indexed by st_dtype.
 const dtype_info k_dtypes[] = {
-    {"F64", 8, true},  {"F32", 4, true},     {"F16", 2, true},     {"BF16", 2, true},
-    {"F8_E4M3", 1, true}, {"F8_E5M2", 1, true}, {"I64", 8, false}, {"I32", 4, false},
-    {"I16", 2, false}, {"I8", 1, false},     {"U8", 1, false},     {"BOOL", 1, false},
+    {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
+    {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1},   {"U8", 1},      {"BOOL", 1},
 };
 
 // One file's bytes: an mmapped file, or caller memory (open_memory).
@@ -76,14 +74,17 @@ struct st_source {
 
 struct st_tensor {
     std::string name;
+    // "safetensors: <file>: tensor '<name>'", escaped, built at open so that
+    // error paths after open allocate nothing
+    std::string where;
     st_dtype dtype;
     int n_dims;
     int64_t ne[SVG_MAX_DIMS];
     int64_t nelements;
     const uint8_t *data;
     size_t nbytes;
-    size_t begin;  // data_offsets[0], for the overlap check
-    size_t source; // index into svg_safetensors::sources, for error messages
+    size_t begin;   // data_offsets[0], for the overlap check
+    size_t source;  // index into svg_safetensors::sources
 };
 
 // Thrown from the JSON parser callback to stop a bad header early.
@@ -128,8 +129,8 @@ float f8_e4m3_to_f32(uint8_t b) {
 float f8_e5m2_to_f32(uint8_t b) { return svg_fp16_to_fp32((uint16_t)(b << 8)); }
 
 // ---------------------------------------------------------------- header
-// Parse "shape" into t; on failure set the error and return false.
-bool parse_shape(const json &shape, const std::string &where, st_tensor &t) {
+// Parse "shape" into t and its byte size; on failure set the error and return false.
+bool parse_shape(const json &shape, const std::string &where, st_tensor &t, uint64_t &nbytes) {
     if (!shape.is_array())
         return svg_err(false, "%s: \"shape\" is not an array", where.c_str());
     if (shape.size() > SVG_MAX_DIMS)
@@ -156,17 +157,16 @@ bool parse_shape(const json &shape, const std::string &where, st_tensor &t) {
     if (has_zero) n = 0;
     else if (overflow || n > (uint64_t)INT64_MAX)
         return svg_err(false, "%s: element count of the shape overflows", where.c_str());
-    uint64_t nbytes;
-    if (svg_mul_overflow(n, k_dtypes[t.dtype].size, &nbytes) || nbytes > SIZE_MAX)
+    if (svg_mul_overflow(n, k_dtypes[t.dtype].size, &nbytes))
         return svg_err(false, "%s: byte size of the shape overflows", where.c_str());
     t.nelements = (int64_t)n;
-    t.nbytes = (size_t)nbytes;
     return true;
 }
 
 bool parse_entry(const std::string &name, const json &e, const st_source &src, size_t src_idx,
                  const uint8_t *data, size_t data_size, st_tensor &t) {
-    const std::string where = "safetensors: " + quote(src.path) + ": tensor '" + quote(name) + "'";
+    t.where = "safetensors: " + quote(src.path) + ": tensor '" + quote(name) + "'";
+    const std::string &where = t.where;
     if (name.find('\0') != std::string::npos)
         return svg_err(false, "%s: name contains a NUL byte", where.c_str());
     if (!e.is_object()) return svg_err(false, "%s: entry is not a JSON object", where.c_str());
@@ -185,7 +185,8 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
 
     const auto shape = e.find("shape");
     if (shape == e.end()) return svg_err(false, "%s: missing \"shape\"", where.c_str());
-    if (!parse_shape(*shape, where, t)) return false;
+    uint64_t nbytes;
+    if (!parse_shape(*shape, where, t, nbytes)) return false;
 
     const auto off = e.find("data_offsets");
     if (off == e.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
@@ -199,9 +200,11 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
     if (end > data_size)
         return svg_err(false, "%s: data_offsets end %llu is past the data buffer (%zu bytes)",
                        where.c_str(), (unsigned long long)end, data_size);
-    if (end - begin != t.nbytes)
-        return svg_err(false, "%s: data_offsets span %llu bytes, %s shape needs %zu", where.c_str(),
-                       (unsigned long long)(end - begin), k_dtypes[t.dtype].name, t.nbytes);
+    if (end - begin != nbytes)
+        return svg_err(false, "%s: data_offsets span %llu bytes, %s shape needs %llu", where.c_str(),
+                       (unsigned long long)(end - begin), k_dtypes[t.dtype].name,
+                       (unsigned long long)nbytes);
+    t.nbytes = (size_t)nbytes;  // ≤ data_size now, so it fits
     t.begin = (size_t)begin;
     t.data = data + begin;
     return true;
@@ -269,19 +272,16 @@ bool parse_source(const st_source &src, size_t src_idx, std::vector<st_tensor> &
     }
 
     // Overlap check: sorted by begin, each non-empty tensor must start at or
-    // after the furthest end seen so far.
+    // after the end of the one before (empty tensors occupy no bytes).
     std::vector<const st_tensor *> order;
     for (size_t i = first; i < tensors.size(); i++)
         if (tensors[i].nbytes > 0) order.push_back(&tensors[i]);
     std::sort(order.begin(), order.end(),
               [](const st_tensor *a, const st_tensor *b) { return a->begin < b->begin; });
-    const st_tensor *furthest = nullptr;
-    for (const st_tensor *t : order) {
-        if (furthest && t->begin < furthest->begin + furthest->nbytes)
-            return svg_err(false, "safetensors: %s: tensor '%s' overlaps tensor '%s'", path.c_str(),
-                           quote(t->name).c_str(), quote(furthest->name).c_str());
-        if (!furthest || t->begin + t->nbytes > furthest->begin + furthest->nbytes) furthest = t;
-    }
+    for (size_t i = 1; i < order.size(); i++)
+        if (order[i]->begin < order[i - 1]->begin + order[i - 1]->nbytes)
+            return svg_err(false, "%s: overlaps tensor '%s'", order[i]->where.c_str(),
+                           quote(order[i - 1]->name).c_str());
     return true;
 }
 
@@ -407,7 +407,8 @@ svg_safetensors *open_dir(const std::string &path) {
     std::error_code ec;
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (!it->is_regular_file(ec)) continue;  // follows symlinks (hub caches use them)
+        std::error_code type_ec;  // an unreadable entry is skipped, not a listing error
+        if (!it->is_regular_file(type_ec)) continue;  // follows symlinks (hub caches use them)
         if (ends_with(name, ".safetensors.index.json")) indexes.push_back(it->path().string());
         else if (ends_with(name, ".safetensors")) files.push_back(it->path().string());
     }
@@ -430,17 +431,15 @@ const st_tensor *get_tensor(const svg_safetensors *st, int64_t i) {
     return &st->tensors[(size_t)i];
 }
 
-// Common checks of read_f32 / read_i64; "where" names file and tensor.
-const st_tensor *get_for_read(const svg_safetensors *st, int64_t i, const void *out, int64_t n,
-                              std::string &where) {
+// Common checks of read_f32 / read_i64.
+const st_tensor *get_for_read(const svg_safetensors *st, int64_t i, const void *out, int64_t n) {
     const st_tensor *t = get_tensor(st, i);
     if (!t) return nullptr;
-    where = "safetensors: " + quote(st->sources[t->source]->path) + ": tensor '" + quote(t->name) + "'";
     if (n != t->nelements)
         return svg_err<const st_tensor *>(nullptr, "%s: has %lld elements, asked for %lld",
-                                          where.c_str(), (long long)t->nelements, (long long)n);
+                                          t->where.c_str(), (long long)t->nelements, (long long)n);
     if (!out && n > 0)
-        return svg_err<const st_tensor *>(nullptr, "%s: NULL output", where.c_str());
+        return svg_err<const st_tensor *>(nullptr, "%s: NULL output", t->where.c_str());
     return t;
 }
 
@@ -537,13 +536,7 @@ extern "C" const char *svg_safetensors_metadata(const struct svg_safetensors *st
 
 extern "C" bool svg_safetensors_read_f32(const struct svg_safetensors *st, int64_t i, float *out,
                                          int64_t n) {
-    std::string where;
-    const st_tensor *t;
-    try {
-        t = get_for_read(st, i, out, n, where);
-    } catch (const std::bad_alloc &) {
-        return svg_err(false, "safetensors: out of memory");
-    }
+    const st_tensor *t = get_for_read(st, i, out, n);
     if (!t) return false;
     const uint8_t *p = t->data;
     switch (t->dtype) {
@@ -565,13 +558,7 @@ extern "C" bool svg_safetensors_read_f32(const struct svg_safetensors *st, int64
 
 extern "C" bool svg_safetensors_read_i64(const struct svg_safetensors *st, int64_t i, int64_t *out,
                                          int64_t n) {
-    std::string where;
-    const st_tensor *t;
-    try {
-        t = get_for_read(st, i, out, n, where);
-    } catch (const std::bad_alloc &) {
-        return svg_err(false, "safetensors: out of memory");
-    }
+    const st_tensor *t = get_for_read(st, i, out, n);
     if (!t) return false;
     const uint8_t *p = t->data;
     switch (t->dtype) {
@@ -582,7 +569,7 @@ extern "C" bool svg_safetensors_read_i64(const struct svg_safetensors *st, int64
     case U8: for (int64_t j = 0; j < n; j++) out[j] = p[j]; break;
     case BOOL: for (int64_t j = 0; j < n; j++) out[j] = p[j] ? 1 : 0; break;
     default:
-        return svg_err(false, "%s: dtype %s is not an integer type", where.c_str(),
+        return svg_err(false, "%s: dtype %s is not an integer type", t->where.c_str(),
                        k_dtypes[t->dtype].name);
     }
     return true;
