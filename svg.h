@@ -366,6 +366,14 @@ bool svg_backend_graph_compute(struct svg_backend *be, struct svg_graph *g);
 /* wait for queued work (no-op on CPU) */
 void svg_backend_synchronize(struct svg_backend *be);
 
+/* CUDA backend. svg_cuda_device_count() is 0 when built without CUDA or
+ * when no device is present; svg_backend_cuda_new then returns NULL with an
+ * error saying which. Activations may be f32, f16 or bf16 on CUDA. */
+int svg_cuda_device_count(void);
+struct svg_backend *svg_backend_cuda_new(int device);
+/* Peak device memory held by this backend's buffers since creation, bytes. */
+size_t svg_backend_cuda_peak_memory(struct svg_backend *be);
+
 struct svg_buffer *svg_backend_alloc_buffer(struct svg_backend *be, size_t size);
 void svg_buffer_free(struct svg_buffer *buf);
 size_t svg_buffer_size(const struct svg_buffer *buf);

@@ -202,3 +202,12 @@ bool svg_backend_graph_run(struct svg_backend *be, struct svg_gallocr *ga, struc
 }
 
 }  // extern "C"
+
+#ifndef SVG_USE_CUDA
+// Built without the CUDA backend: report it instead of failing to link.
+extern "C" int svg_cuda_device_count(void) { return 0; }
+extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
+    return svg_err<svg_backend *>(nullptr, "CUDA backend not built (configure with nvcc available and -DSVG_CUDA=ON)");
+}
+extern "C" size_t svg_backend_cuda_peak_memory(struct svg_backend *be) { return 0; }
+#endif

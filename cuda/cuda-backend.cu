@@ -1,0 +1,243 @@
+// The CUDA backend: device buffers (one cudaMalloc each; the graph planner
+// keeps its buffer across graphs, so a denoising step allocates nothing),
+// pinned staging for uploads, one stream per backend, and the op table.
+#include "cuda-common.cuh"
+
+#include <algorithm>
+#include <mutex>
+
+bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
+    if (bytes <= scratch_size) return true;
+    if (scratch) {
+        SVG_CUDA_CHECK(cudaStreamSynchronize(stream));
+        SVG_CUDA_CHECK(cudaFree(scratch));
+        scratch = nullptr;
+        scratch_size = 0;
+    }
+    if (cudaMalloc(&scratch, bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return svg_err(false, "CUDA: out of device memory for %zu bytes of scratch", bytes);
+    }
+    scratch_size = bytes;
+    return true;
+}
+
+namespace {
+
+struct cuda_backend;
+
+struct cuda_buffer : svg_buffer {
+    cuda_backend *owner = nullptr;
+    ~cuda_buffer() override;
+    bool set(void *dst, const void *src, size_t n) override;
+    bool get(void *dst, const void *src, size_t n) override;
+    bool is_host() const override { return false; }
+};
+
+typedef bool (*cuda_kernel)(svg_cuda_ctx &, svg_tensor *);
+
+cuda_kernel kernel_for(enum svg_op op) {
+    switch (op) {
+        case SVG_OP_COPY: return svg_cuda_copy;
+        case SVG_OP_ADD:
+        case SVG_OP_SUB:
+        case SVG_OP_MUL:
+        case SVG_OP_DIV: return svg_cuda_binary;
+        case SVG_OP_SCALE: return svg_cuda_scale;
+        case SVG_OP_UNARY: return svg_cuda_unary;
+        case SVG_OP_SOFTMAX: return svg_cuda_softmax;
+        case SVG_OP_NORM: return svg_cuda_norm;
+        case SVG_OP_GROUP_NORM: return svg_cuda_group_norm;
+        case SVG_OP_MUL_MAT: return svg_cuda_mul_mat;
+        case SVG_OP_GET_ROWS: return svg_cuda_get_rows;
+        case SVG_OP_CONCAT: return svg_cuda_concat;
+        case SVG_OP_PAD: return svg_cuda_pad;
+        case SVG_OP_REPEAT: return svg_cuda_repeat;
+        case SVG_OP_UPSAMPLE_NEAREST: return svg_cuda_upsample_nearest;
+        case SVG_OP_CONV3D: return svg_cuda_conv3d;
+        case SVG_OP_TIMESTEP_EMBEDDING: return svg_cuda_timestep_embedding;
+        case SVG_OP_ROPE: return svg_cuda_rope;
+        case SVG_OP_ATTENTION: return svg_cuda_attention;
+        default: return nullptr;
+    }
+}
+
+bool is_act(enum svg_type t) { return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16; }
+
+struct cuda_backend : svg_backend {
+    svg_cuda_ctx c;
+    std::string label;
+    size_t in_use = 0, peak = 0;
+    // pinned staging for host → device copies
+    void *pinned = nullptr;
+    size_t pinned_size = 0;
+    std::mutex mu;
+
+    ~cuda_backend() override {
+        cudaSetDevice(c.device);
+        if (c.stream) cudaStreamSynchronize(c.stream);
+        if (c.scratch) cudaFree(c.scratch);
+        if (pinned) cudaFreeHost(pinned);
+        if (c.cublas) cublasDestroy(c.cublas);
+        if (c.stream) cudaStreamDestroy(c.stream);
+    }
+    const char *name() const override { return label.c_str(); }
+    size_t alignment() const override { return 256; }
+
+    svg_buffer *alloc_buffer(size_t size) override {
+        cudaSetDevice(c.device);
+        void *p = nullptr;
+        if (cudaMalloc(&p, std::max<size_t>(size, 256)) != cudaSuccess) {
+            cudaGetLastError();
+            size_t free_b = 0, total_b = 0;
+            cudaMemGetInfo(&free_b, &total_b);
+            return svg_err<svg_buffer *>(nullptr,
+                "%s: out of device memory: need %.2f GiB, %.2f GiB free of %.2f GiB",
+                label.c_str(), size / 1073741824.0, free_b / 1073741824.0, total_b / 1073741824.0);
+        }
+        cuda_buffer *b = new cuda_buffer;
+        b->backend = this;
+        b->owner = this;
+        b->base = p;
+        b->size = size;
+        in_use += size;
+        peak = std::max(peak, in_use);
+        return b;
+    }
+
+    bool upload(void *dst, const void *src, size_t n) {
+        std::lock_guard<std::mutex> lk(mu);
+        cudaSetDevice(c.device);
+        const size_t chunk = 64u << 20;
+        if (!pinned) {
+            if (cudaMallocHost(&pinned, chunk) != cudaSuccess) {
+                cudaGetLastError();
+                pinned = nullptr;
+            } else {
+                pinned_size = chunk;
+            }
+        }
+        if (!pinned || n < (1u << 20)) {
+            SVG_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, c.stream));
+            SVG_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+            return true;
+        }
+        for (size_t off = 0; off < n; off += pinned_size) {
+            const size_t len = std::min(pinned_size, n - off);
+            memcpy(pinned, (const char *)src + off, len);
+            SVG_CUDA_CHECK(cudaMemcpyAsync((char *)dst + off, pinned, len, cudaMemcpyHostToDevice, c.stream));
+            SVG_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+        }
+        return true;
+    }
+    bool download(void *dst, const void *src, size_t n) {
+        cudaSetDevice(c.device);
+        SVG_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, c.stream));
+        SVG_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+        return true;
+    }
+
+    bool supports_op(const svg_tensor *t) const override {
+        if (t->op == SVG_OP_NONE || t->op == SVG_OP_VIEW) return true;
+        if (!kernel_for(t->op)) return false;
+        switch (t->op) {
+            case SVG_OP_COPY: {
+                const svg_type_traits *ta = svg_type_traits_of(t->src[0]->type), *td = svg_type_traits_of(t->type);
+                if (t->src[0]->type == t->type) return true;
+                return (is_act(t->src[0]->type) || ta->is_quantized) && (is_act(t->type) || td->is_quantized) &&
+                       !(ta->is_quantized && td->is_quantized);
+            }
+            case SVG_OP_GET_ROWS: {
+                const enum svg_type tt = t->src[0]->type;
+                return is_act(tt) || tt == SVG_TYPE_Q8_0 || tt == SVG_TYPE_Q4_0;
+            }
+            case SVG_OP_MUL_MAT: {
+                const enum svg_type tb = t->src[1]->type;
+                return is_act(t->src[0]->type) && (is_act(tb) || tb == SVG_TYPE_Q8_0 || tb == SVG_TYPE_Q4_0);
+            }
+            case SVG_OP_ATTENTION: {
+                const svg_tensor *q = t->src[0], *k = t->src[1], *v = t->src[2];
+                return q->type == k->type && q->type == v->type && q->ne[3] <= 256 && v->ne[3] <= 256;
+            }
+            default: return true;  // activations of any of f32/f16/bf16
+        }
+    }
+
+    bool graph_compute(svg_graph *g) override {
+        cudaSetDevice(c.device);
+        for (svg_tensor *t : g->nodes) {
+            if (t->op == SVG_OP_VIEW) continue;
+            if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
+            for (int i = 0; i < SVG_MAX_SRC; i++) {
+                const svg_tensor *s = t->src[i];
+                if (!s) continue;
+                if (!s->data) return svg_err(false, "%s: input %d '%s' of %s has no memory", label.c_str(), i, s->name, svg_op_name(t->op));
+                if (!s->buffer || s->buffer->is_host() || s->buffer->backend != this)
+                    return svg_err(false, "%s: input '%s' of %s is not in this device's memory", label.c_str(), s->name, svg_op_name(t->op));
+            }
+            if (!t->buffer || t->buffer->backend != this)
+                return svg_err(false, "%s: node '%s' is not in this device's memory", label.c_str(), t->name);
+            if (!supports_op(t))
+                return svg_err(false, "%s: %s with output %s is not supported", label.c_str(), svg_op_name(t->op), svg_shape_string(t).c_str());
+            if (!kernel_for(t->op)(c, t)) return false;
+        }
+        return true;
+    }
+    void synchronize() override {
+        cudaSetDevice(c.device);
+        cudaStreamSynchronize(c.stream);
+    }
+};
+
+cuda_buffer::~cuda_buffer() {
+    cudaSetDevice(owner->c.device);
+    cudaStreamSynchronize(owner->c.stream);
+    cudaFree(base);
+    owner->in_use -= size;
+}
+bool cuda_buffer::set(void *dst, const void *src, size_t n) { return owner->upload(dst, src, n); }
+bool cuda_buffer::get(void *dst, const void *src, size_t n) { return owner->download(dst, src, n); }
+
+}  // namespace
+
+extern "C" int svg_cuda_device_count(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return n;
+}
+
+extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        cudaGetLastError();
+        return svg_err<svg_backend *>(nullptr, "CUDA: no device available (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    }
+    if (device < 0 || device >= n) return svg_err<svg_backend *>(nullptr, "CUDA: device %d out of range (%d devices)", device, n);
+    cuda_backend *be = new cuda_backend;
+    be->c.device = device;
+    cudaDeviceProp prop;
+    if (cudaSetDevice(device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&be->c.stream, cudaStreamNonBlocking) != cudaSuccess) {
+        cudaGetLastError();
+        delete be;
+        return svg_err<svg_backend *>(nullptr, "CUDA: cannot initialize device %d", device);
+    }
+    if (cublasCreate(&be->c.cublas) != CUBLAS_STATUS_SUCCESS) {
+        delete be;
+        return svg_err<svg_backend *>(nullptr, "CUDA: cuBLAS initialization failed");
+    }
+    cublasSetStream(be->c.cublas, be->c.stream);
+    be->c.n_sm = prop.multiProcessorCount;
+    be->c.smem_optin = prop.sharedMemPerBlockOptin;
+    be->label = std::string("CUDA") + std::to_string(device) + " (" + prop.name + ")";
+    return be;
+}
+
+extern "C" size_t svg_backend_cuda_peak_memory(struct svg_backend *be) {
+    cuda_backend *cb = dynamic_cast<cuda_backend *>(be);
+    return cb ? cb->peak : 0;
+}

@@ -1,0 +1,144 @@
+// CUDA backend internals shared by the kernel files: error checking, the
+// per-backend context (stream, cuBLAS handle, scratch), element load/store
+// for f32/f16/bf16, and the launch signature of every op family.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include "../src/svg-impl.h"
+
+#define SVG_CUDA_CHECK(expr)                                                                   \
+    do {                                                                                       \
+        cudaError_t err_ = (expr);                                                             \
+        if (err_ != cudaSuccess)                                                               \
+            return svg_err(false, "CUDA error %s at %s:%d: %s", cudaGetErrorName(err_), __FILE__, \
+                           __LINE__, cudaGetErrorString(err_));                                \
+    } while (0)
+
+// after a launch: configuration errors surface here, faults at the next sync
+#define SVG_CUDA_LAUNCHED() SVG_CUDA_CHECK(cudaGetLastError())
+
+struct svg_cuda_ctx {
+    int device = 0;
+    cudaStream_t stream = nullptr;
+    cublasHandle_t cublas = nullptr;
+    int n_sm = 0;
+    size_t smem_optin = 0;
+    // scratch reused across ops within a graph (grows, never shrinks)
+    void *scratch = nullptr;
+    size_t scratch_size = 0;
+    bool ensure_scratch(size_t bytes);
+};
+
+// Kernels by op family (one .cu file each). Each enqueues on c.stream.
+bool svg_cuda_copy(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_binary(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_scale(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_unary(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_softmax(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_norm(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_group_norm(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_get_rows(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_concat(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_pad(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_repeat(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_upsample_nearest(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_conv3d(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_timestep_embedding(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst);
+
+// ---- element access
+
+__device__ __forceinline__ float svg_ld(const float *p) { return *p; }
+__device__ __forceinline__ float svg_ld(const __half *p) { return __half2float(*p); }
+__device__ __forceinline__ float svg_ld(const __nv_bfloat16 *p) { return __bfloat162float(*p); }
+__device__ __forceinline__ void svg_st(float *p, float v) { *p = v; }
+__device__ __forceinline__ void svg_st(__half *p, float v) { *p = __float2half_rn(v); }
+__device__ __forceinline__ void svg_st(__nv_bfloat16 *p, float v) { *p = __float2bfloat16_rn(v); }
+
+// Load a float of run-time type (f32/f16/bf16) at a byte address.
+__device__ __forceinline__ float svg_ld_any(const char *p, int type) {
+    switch (type) {
+        case SVG_TYPE_F16: return __half2float(*(const __half *)p);
+        case SVG_TYPE_BF16: return __bfloat162float(*(const __nv_bfloat16 *)p);
+        default: return *(const float *)p;
+    }
+}
+__device__ __forceinline__ void svg_st_any(char *p, int type, float v) {
+    switch (type) {
+        case SVG_TYPE_F16: *(__half *)p = __float2half_rn(v); break;
+        case SVG_TYPE_BF16: *(__nv_bfloat16 *)p = __float2bfloat16_rn(v); break;
+        default: *(float *)p = v; break;
+    }
+}
+
+// Shape + strides passed by value to kernels (PyTorch order). For a source
+// broadcast onto a result of rank n, shape/strides are right-aligned to n and
+// broadcast dims get stride 0.
+struct svg_cuda_shape {
+    int n;
+    int64_t ne[SVG_MAX_DIMS];
+    int64_t nb[SVG_MAX_DIMS];  // bytes
+};
+
+static inline svg_cuda_shape svg_cuda_shape_of(const svg_tensor *t) {
+    svg_cuda_shape s;
+    s.n = t->n_dims;
+    for (int i = 0; i < t->n_dims; i++) {
+        s.ne[i] = t->ne[i];
+        s.nb[i] = (int64_t)t->nb[i];
+    }
+    return s;
+}
+// src viewed in dst's index space (broadcast dims stride 0)
+static inline svg_cuda_shape svg_cuda_shape_bcast(const svg_tensor *src, const svg_tensor *dst) {
+    svg_cuda_shape s;
+    s.n = dst->n_dims;
+    for (int i = 0; i < dst->n_dims; i++) {
+        const int j = i - (dst->n_dims - src->n_dims);
+        s.ne[i] = dst->ne[i];
+        s.nb[i] = (j >= 0 && src->ne[j] != 1) ? (int64_t)src->nb[j] : 0;
+    }
+    return s;
+}
+
+// Byte offset of the row-major linear index i of shape s.
+__device__ __forceinline__ int64_t svg_cuda_offset(const svg_cuda_shape &s, int64_t i) {
+    int64_t off = 0;
+    for (int d = s.n - 1; d >= 0; d--) {
+        const int64_t n = s.ne[d];
+        off += (i % n) * s.nb[d];
+        i /= n;
+    }
+    return off;
+}
+
+static inline unsigned svg_cuda_blocks(int64_t n, int threads) {
+    const int64_t b = (n + threads - 1) / threads;
+    return (unsigned)(b > 65535LL * 1024 ? 65535LL * 1024 : b);
+}
+
+// ---- GGUF block quantizations (layouts in src/svg-types.cpp)
+struct svg_block_q8_0 {
+    __half d;
+    int8_t qs[32];
+};
+struct svg_block_q4_0 {
+    __half d;
+    uint8_t qs[16];
+};
+// element j (0..31) of a block
+__device__ __forceinline__ float svg_dequant(const char *blk, int type, int j) {
+    if (type == SVG_TYPE_Q8_0) {
+        const svg_block_q8_0 *b = (const svg_block_q8_0 *)blk;
+        return __half2float(b->d) * b->qs[j];
+    }
+    const svg_block_q4_0 *b = (const svg_block_q4_0 *)blk;
+    const int q = j < 16 ? (b->qs[j] & 0xf) : (b->qs[j - 16] >> 4);
+    return __half2float(b->d) * (q - 8);
+}

@@ -1,0 +1,283 @@
+// Backend parity: every op on every non-CPU backend (CUDA) against the CPU
+// backend, for each activation type the backend supports (f32, f16, bf16),
+// on random inputs at several shapes. Outputs are poisoned before each run.
+// Without a CUDA device every case skips with a message.
+#include <functional>
+#include <map>
+#include <string>
+
+#include "test-common.h"
+
+namespace {
+
+using Builder = std::function<svg_tensor *(svg_context *, enum svg_type act)>;
+
+struct OpCase {
+    std::string name;
+    Builder build;
+};
+
+svg_tensor *T(svg_context *c, enum svg_type t, std::initializer_list<int64_t> ne, const char *name = "") {
+    std::vector<int64_t> v(ne);
+    return svg_set_name(svg_new_tensor(c, t, (int)v.size(), v.data()), name);
+}
+
+// Value of leaf i: ids:<V> → ints in [0, V); "mask" → 0/1 (first key kept);
+// "pos" → small integer-ish positions; otherwise uniform [-1, 1).
+std::vector<float> leaf_values(const svg_tensor *t, int i) {
+    std::mt19937 rng(1234 + i);
+    std::vector<float> v((size_t)svg_nelements(t));
+    const std::string name = t->name;
+    if (name.rfind("ids:", 0) == 0) {
+        const int V = std::stoi(name.substr(4));
+        for (float &x : v) x = (float)(rng() % V);
+    } else if (name == "mask") {
+        for (size_t k = 0; k < v.size(); k++) v[k] = (k % (size_t)t->ne[1]) == 0 ? 1.f : (float)(rng() % 2);
+    } else if (name == "pos") {
+        for (float &x : v) x = (float)(rng() % 50) + 0.25f * (float)(rng() % 4);
+    } else {
+        std::uniform_real_distribution<float> d(-1.f, 1.f);
+        for (float &x : v) x = d(rng);
+    }
+    return v;
+}
+
+bool set_leaf(svg_tensor *t, const std::vector<float> &v) {
+    if (t->type == SVG_TYPE_I32) {
+        std::vector<int32_t> iv(v.begin(), v.end());
+        return svg_tensor_set(t, iv.data(), 0, iv.size() * 4);
+    }
+    if (t->type == SVG_TYPE_I64) {
+        std::vector<int64_t> iv(v.begin(), v.end());
+        return svg_tensor_set(t, iv.data(), 0, iv.size() * 8);
+    }
+    return svg_tensor_set_f32(t, v.data(), (int64_t)v.size());
+}
+
+// Round values through an activation type so both backends see the same inputs.
+void round_to(std::vector<float> &v, enum svg_type t) {
+    if (t == SVG_TYPE_F32) return;
+    const svg_type_traits *tr = svg_type_traits_of(t);
+    std::vector<uint16_t> tmp(v.size());
+    tr->from_float(v.data(), tmp.data(), (int64_t)v.size());
+    tr->to_float(tmp.data(), v.data(), (int64_t)v.size());
+}
+
+std::vector<svg_tensor *> leafs_in_order(svg_context *ctx) {
+    std::vector<svg_tensor *> out;
+    for (int64_t i = 0; i < svg_context_n_tensors(ctx); i++) {
+        svg_tensor *t = svg_context_tensor(ctx, i);
+        if (t->op == SVG_OP_NONE) out.push_back(t);
+    }
+    return out;
+}
+
+// Which leafs are activations of type `act` in the backend's graph: their
+// values are rounded through `act` for the CPU reference too.
+std::vector<bool> act_leafs(const OpCase &oc, enum svg_type act) {
+    svg_context *ctx = svg_context_new(true);
+    std::vector<bool> r;
+    if (oc.build(ctx, act))
+        for (svg_tensor *t : leafs_in_order(ctx)) r.push_back(t->type == act);
+    svg_context_free(ctx);
+    return r;
+}
+
+// CPU reference (f32 activations); leaf values rounded as the backend sees them.
+std::vector<float> run_cpu(const OpCase &oc, enum svg_type act) {
+    const std::vector<bool> rounded = act_leafs(oc, act);
+    svg_context *ctx = svg_context_new(false);
+    svg_tensor *out = oc.build(ctx, SVG_TYPE_F32);
+    EXPECT_NE(out, nullptr) << svg_last_error();
+    std::vector<float> res;
+    if (out) {
+        auto leafs = leafs_in_order(ctx);
+        for (size_t i = 0; i < leafs.size(); i++) {
+            auto v = leaf_values(leafs[i], (int)i);
+            if (i < rounded.size() && rounded[i]) round_to(v, act);
+            EXPECT_TRUE(set_leaf(leafs[i], v)) << svg_last_error();
+        }
+        if (svgtest::compute(ctx, out, 2)) res = svgtest::to_vec(out);
+    }
+    svg_context_free(ctx);
+    return res;
+}
+
+std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type act) {
+    svg_context *ctx = svg_context_new(true);
+    svg_tensor *out = oc.build(ctx, act);
+    std::vector<float> res;
+    EXPECT_NE(out, nullptr) << svg_last_error();
+    if (!out) {
+        svg_context_free(ctx);
+        return res;
+    }
+    if (out->type != SVG_TYPE_F32) out = svg_cast(ctx, out, SVG_TYPE_F32);
+    svg_set_output(out);
+    svg_graph *g = svg_graph_new(ctx);
+    svg_gallocr *ga = svg_gallocr_new(be);
+    bool ok = svg_graph_build(g, out) && svg_gallocr_alloc_graph(ga, g);
+    EXPECT_TRUE(ok) << svg_last_error();
+    if (ok) {
+        // poison every computed tensor, then set the leafs
+        for (int i = 0; i < svg_graph_n_nodes(g); i++) {
+            svg_tensor *n = svg_graph_node(g, i);
+            if (n->op == SVG_OP_VIEW) continue;
+            std::vector<uint8_t> nan(svg_nbytes(n), 0xff);
+            svg_tensor_set(n, nan.data(), 0, nan.size());
+        }
+        auto leafs = leafs_in_order(ctx);
+        for (size_t i = 0; i < leafs.size(); i++) {
+            auto v = leaf_values(leafs[i], (int)i);
+            if (leafs[i]->type == act) round_to(v, act);
+            EXPECT_TRUE(set_leaf(leafs[i], v)) << svg_last_error();
+        }
+        ok = svg_backend_graph_compute(be, g);
+        EXPECT_TRUE(ok) << svg_last_error();
+        if (ok) res = svgtest::to_vec(out);
+    }
+    svg_gallocr_free(ga);
+    svg_graph_free(g);
+    svg_context_free(ctx);
+    return res;
+}
+
+// ------------------------------------------------------------------ cases
+std::vector<OpCase> all_cases() {
+    std::vector<OpCase> c;
+    using S = svg_context;
+    using E = enum svg_type;
+    c.push_back({"cont_permute", [](S *x, E t) { const int p[4] = {0, 2, 1, 3}; return svg_cont(x, svg_permute(x, T(x, t, {2, 33, 5, 17}), p)); }});
+    c.push_back({"cast_to_f16", [](S *x, E t) { return svg_cast(x, T(x, t, {7, 65}), SVG_TYPE_F16); }});
+    c.push_back({"cast_to_bf16", [](S *x, E t) { return svg_cast(x, T(x, t, {7, 65}), SVG_TYPE_BF16); }});
+    c.push_back({"cast_q8_0_roundtrip", [](S *x, E t) { return svg_cast(x, svg_cast(x, T(x, t, {5, 96}), SVG_TYPE_Q8_0), t); }});
+    c.push_back({"cast_q4_0_roundtrip", [](S *x, E t) { return svg_cast(x, svg_cast(x, T(x, t, {5, 96}), SVG_TYPE_Q4_0), t); }});
+    c.push_back({"dequant_q8_0", [](S *x, E t) { return svg_cast(x, T(x, SVG_TYPE_Q8_0, {9, 64}), t); }});
+    c.push_back({"slice_cont", [](S *x, E t) { return svg_cont(x, svg_slice(x, T(x, t, {4, 37, 9}), 1, 3, 30, 2)); }});
+    c.push_back({"add_bcast", [](S *x, E t) { return svg_add(x, T(x, t, {2, 33, 17}), T(x, t, {17})); }});
+    c.push_back({"sub_bcast_mid", [](S *x, E t) { return svg_sub(x, T(x, t, {2, 33, 17}), T(x, t, {2, 1, 17})); }});
+    c.push_back({"mul_bcast", [](S *x, E t) { return svg_mul(x, T(x, t, {3, 1, 65}), T(x, t, {5, 1})); }});
+    c.push_back({"div", [](S *x, E t) { return svg_div(x, T(x, t, {1031}), svg_scale(x, svg_exp(x, T(x, t, {1031})), 1.f, 0.5f)); }});
+    c.push_back({"add_permuted", [](S *x, E t) { return svg_add(x, svg_transpose(x, T(x, t, {9, 21}), 0, 1), T(x, t, {21, 9})); }});
+    c.push_back({"scale", [](S *x, E t) { return svg_scale(x, T(x, t, {3, 1000}), 0.37f, -0.2f); }});
+    for (int u = 0; u < SVG_UNARY_COUNT; u++)
+        c.push_back({"unary_" + std::to_string(u), [u](S *x, E t) { return svg_unary(x, svg_scale(x, T(x, t, {4, 517}), 3.f, 0.f), (enum svg_unary_op)u); }});
+    c.push_back({"softmax", [](S *x, E t) { return svg_softmax(x, svg_scale(x, T(x, t, {3, 7, 1000}), 8.f, 0.f)); }});
+    c.push_back({"softmax_small", [](S *x, E t) { return svg_softmax(x, T(x, t, {5, 3})); }});
+    c.push_back({"layer_norm_affine", [](S *x, E t) { return svg_layer_norm(x, svg_scale(x, T(x, t, {2, 37, 300}), 1.f, 3.f), T(x, t, {300}), T(x, t, {300}), 1e-6f); }});
+    c.push_back({"layer_norm_plain", [](S *x, E t) { return svg_layer_norm(x, T(x, t, {5, 1536}), nullptr, nullptr, 1e-6f); }});
+    c.push_back({"rms_norm", [](S *x, E t) { return svg_rms_norm(x, T(x, t, {5, 7, 64}), T(x, t, {64}), 1e-6f); }});
+    c.push_back({"rms_norm_heads", [](S *x, E t) { return svg_norm_ext(x, T(x, t, {2, 19, 4, 12}), SVG_NORM_RMS, 2, 2, 1e-6f, T(x, t, {48}), nullptr, nullptr, nullptr); }});
+    c.push_back({"rms_norm_channels", [](S *x, E t) { return svg_norm_ext(x, T(x, t, {1, 24, 3, 5, 7}), SVG_NORM_RMS, 1, 1, 1e-12f, T(x, t, {24}), nullptr, nullptr, nullptr); }});
+    c.push_back({"norm_modulate", [](S *x, E t) { return svg_norm_modulate(x, T(x, t, {2, 45, 96}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr, T(x, t, {2, 1, 96}), T(x, t, {2, 1, 96})); }});
+    c.push_back({"group_norm", [](S *x, E t) { return svg_group_norm(x, T(x, t, {2, 12, 3, 5, 6}), 4, 1e-6f, T(x, t, {12}), T(x, t, {12})); }});
+    const E wtypes[] = {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0};
+    for (E wt : wtypes) {
+        const std::string wn = svg_type_name(wt);
+        c.push_back({"linear_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {2, 37, 96}), T(x, wt, {70, 96}), T(x, t, {70})); }});
+        c.push_back({"linear_big_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 300, 512}), T(x, wt, {257, 512}), nullptr); }});
+    }
+    c.push_back({"linear_same_type", [](S *x, E t) { return svg_linear(x, T(x, t, {3, 45, 128}), T(x, t, {200, 128}), T(x, t, {200})); }});
+    c.push_back({"mul_mat_batched", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {2, 3, 17, 40})); }});
+    c.push_back({"mul_mat_bcast", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {1, 3, 17, 40})); }});
+    c.push_back({"mul_mat_strided_a", [](S *x, E t) { return svg_mul_mat(x, svg_transpose(x, T(x, t, {40, 33}), 0, 1), T(x, t, {17, 40})); }});
+    c.push_back({"get_rows_f32", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_F32, {50, 24}), T(x, SVG_TYPE_I32, {2, 7}, "ids:50")); }});
+    c.push_back({"get_rows_q8_0", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_Q8_0, {50, 64}), T(x, SVG_TYPE_I64, {9}, "ids:50")); }});
+    c.push_back({"get_rows_q4_0", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_Q4_0, {50, 64}), T(x, SVG_TYPE_I32, {9}, "ids:50")); }});
+    c.push_back({"concat_mid", [](S *x, E t) { return svg_concat(x, T(x, t, {2, 3, 5}), T(x, t, {2, 4, 5}), 1); }});
+    c.push_back({"concat_last", [](S *x, E t) { return svg_concat(x, T(x, t, {2, 3, 5}), T(x, t, {2, 3, 9}), -1); }});
+    c.push_back({"pad_constant", [](S *x, E t) { const int64_t b[3] = {0, 1, 2}, a[3] = {1, 0, 3}; return svg_pad(x, T(x, t, {2, 5, 7}), b, a, SVG_PAD_CONSTANT, 0.5f); }});
+    c.push_back({"pad_replicate", [](S *x, E t) { const int64_t b[5] = {0, 0, 2, 1, 1}, a[5] = {0, 0, 0, 1, 1}; return svg_pad(x, T(x, t, {1, 3, 4, 5, 6}), b, a, SVG_PAD_REPLICATE, 0.f); }});
+    c.push_back({"repeat", [](S *x, E t) { const int64_t r[3] = {2, 1, 3}; return svg_repeat(x, T(x, t, {2, 5, 7}), r); }});
+    c.push_back({"upsample_2d", [](S *x, E t) { const int f[2] = {2, 2}; return svg_upsample_nearest(x, T(x, t, {1, 3, 5, 7}), 2, f); }});
+    c.push_back({"upsample_3d", [](S *x, E t) { const int f[3] = {2, 2, 3}; return svg_upsample_nearest(x, T(x, t, {1, 3, 2, 5, 7}), 3, f); }});
+    c.push_back({"conv3d_causal", [](S *x, E t) {
+        const int s[3] = {1, 1, 1}, p[6] = {2, 0, 1, 1, 1, 1};
+        return svg_conv3d(x, T(x, t, {1, 6, 4, 9, 11}), T(x, SVG_TYPE_F32, {8, 6, 3, 3, 3}), T(x, SVG_TYPE_F32, {8}), s, p); }});
+    c.push_back({"conv3d_patch", [](S *x, E t) {
+        const int s[3] = {1, 2, 2}, p[6] = {0, 0, 0, 0, 0, 0};
+        return svg_conv3d(x, T(x, t, {2, 16, 3, 8, 10}), T(x, SVG_TYPE_BF16, {24, 16, 1, 2, 2}), nullptr, s, p); }});
+    c.push_back({"conv2d_stride2", [](S *x, E t) {
+        const int s[2] = {2, 2}, p[4] = {0, 1, 0, 1};
+        return svg_conv2d(x, T(x, t, {1, 5, 9, 12}), T(x, SVG_TYPE_F16, {7, 5, 3, 3}), T(x, SVG_TYPE_F32, {7}), s, p); }});
+    c.push_back({"timestep_embedding", [](S *x, E t) { return svg_timestep_embedding(x, svg_scale(x, T(x, SVG_TYPE_F32, {3}), 400.f, 500.f), 256, true, 0.f, 1.f, 10000.f); }});
+    c.push_back({"rope_interleaved_3axes", [](S *x, E t) {
+        const int ax[3] = {4, 4, 4};
+        return svg_rope(x, T(x, t, {2, 21, 3, 12}), T(x, SVG_TYPE_F32, {21, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED); }});
+    c.push_back({"rope_half_split", [](S *x, E t) {
+        const int ax[1] = {64};
+        return svg_rope(x, T(x, t, {1, 37, 4, 64}), T(x, SVG_TYPE_F32, {37, 1}, "pos"), 1, ax, 500000.f, SVG_ROPE_HALF_SPLIT); }});
+    struct A { int64_t B, H, Hkv, Lq, Lk, D; bool causal, mask, bias, view; };
+    const A att[] = {
+        {1, 2, 2, 77, 77, 64, false, false, false, true},  {2, 4, 2, 37, 130, 128, false, true, false, false},
+        {1, 3, 1, 65, 65, 64, true, false, false, false},  {1, 2, 2, 19, 47, 12, false, false, true, false},
+        {2, 2, 2, 300, 300, 128, false, false, false, true}, {1, 4, 4, 31, 40, 128, true, true, false, false},
+    };
+    for (const A &a : att) {
+        std::string nm = "attention_B" + std::to_string(a.B) + "H" + std::to_string(a.H) + "kv" + std::to_string(a.Hkv) + "_" +
+                         std::to_string(a.Lq) + "x" + std::to_string(a.Lk) + "_D" + std::to_string(a.D) + (a.causal ? "_causal" : "") +
+                         (a.mask ? "_mask" : "") + (a.bias ? "_bias" : "") + (a.view ? "_view" : "");
+        c.push_back({nm, [a](S *x, E t) {
+            svg_tensor *q, *k, *v;
+            if (a.view) {  // the model layout: [B, L, H, D] permuted to [B, H, L, D]
+                const int p[4] = {0, 2, 1, 3};
+                q = svg_permute(x, T(x, t, {a.B, a.Lq, a.H, a.D}), p);
+                k = svg_permute(x, T(x, t, {a.B, a.Lk, a.Hkv, a.D}), p);
+                v = svg_permute(x, T(x, t, {a.B, a.Lk, a.Hkv, a.D}), p);
+            } else {
+                q = T(x, t, {a.B, a.H, a.Lq, a.D});
+                k = T(x, t, {a.B, a.Hkv, a.Lk, a.D});
+                v = T(x, t, {a.B, a.Hkv, a.Lk, a.D});
+            }
+            svg_tensor *bias = a.bias ? T(x, SVG_TYPE_F32, {1, a.H, a.Lq, a.Lk}) : nullptr;
+            svg_tensor *mask = a.mask ? T(x, SVG_TYPE_F32, {a.B, a.Lk}, "mask") : nullptr;
+            return svg_attention(x, q, k, v, bias, mask, 1.0f / std::sqrt((float)a.D), a.causal);
+        }});
+    }
+    return c;
+}
+
+double tolerance(enum svg_type act) { return act == SVG_TYPE_F32 ? 1e-4 : act == SVG_TYPE_F16 ? 1e-2 : 2e-2; }
+
+struct Param {
+    size_t case_index;
+    enum svg_type act;
+};
+
+class BackendOps : public ::testing::TestWithParam<Param> {};
+
+TEST_P(BackendOps, MatchesCPU) {
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error();
+    static std::vector<OpCase> cases = all_cases();
+    const OpCase &oc = cases[GetParam().case_index];
+    const enum svg_type act = GetParam().act;
+    svg_backend *be = svg_backend_cuda_new(0);
+    ASSERT_NE(be, nullptr) << svg_last_error();
+    const std::vector<float> ref = run_cpu(oc, act);
+    const std::vector<float> got = run_backend(be, oc, act);
+    svg_backend_free(be);
+    ASSERT_FALSE(ref.empty());
+    ASSERT_EQ(got.size(), ref.size());
+    const double err = svgtest::rel_l2(got, ref);
+    EXPECT_LE(err, tolerance(act)) << oc.name << " (" << svg_type_name(act) << "): rel L2 " << err;
+}
+
+std::vector<Param> all_params() {
+    std::vector<Param> p;
+    const size_t n = all_cases().size();
+    for (size_t i = 0; i < n; i++)
+        for (enum svg_type t : {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16}) p.push_back({i, t});
+    return p;
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param> &info) {
+    static std::vector<OpCase> cases = all_cases();
+    std::string s = cases[info.param.case_index].name + "_" + svg_type_name(info.param.act);
+    for (char &ch : s)
+        if (!isalnum((unsigned char)ch)) ch = '_';
+    return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, BackendOps, ::testing::ValuesIn(all_params()), param_name);
+
+}  // namespace
