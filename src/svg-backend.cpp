@@ -137,6 +137,14 @@ void svg_gallocr_print_plan(const struct svg_gallocr *ga) {
 
 bool svg_gallocr_alloc_graph(struct svg_gallocr *ga, struct svg_graph *g) {
     const size_t align = ga->be->alignment();
+    // tensors a planner placed before are planned again (not taken for weights)
+    for (auto *list : {&g->leafs, &g->nodes})
+        for (svg_tensor *t : *list)
+            if (t->flags & SVG_FLAG_PLANNED) {
+                t->data = nullptr;
+                t->buffer = nullptr;
+                t->flags &= ~SVG_FLAG_PLANNED;
+            }
     // which tensors need memory, and how many consumers each root has left
     std::unordered_map<svg_tensor *, int> consumers;
     std::unordered_map<svg_tensor *, size_t> offset;
@@ -188,6 +196,7 @@ bool svg_gallocr_alloc_graph(struct svg_gallocr *ga, struct svg_graph *g) {
     for (auto &p : offset) {
         p.first->buffer = ga->buf;
         p.first->data = (char *)ga->buf->base + p.second;
+        p.first->flags |= SVG_FLAG_PLANNED;
     }
     for (svg_tensor *n : g->nodes) svg_init_view(n);
     for (svg_tensor *l : g->leafs) svg_init_view(l);

@@ -36,6 +36,9 @@ static inline bool svg_add_overflow(uint64_t a, uint64_t b, uint64_t *out) {
 }
 static inline size_t svg_align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
+// Internal tensor flag: memory placed by a graph planner (svg_gallocr).
+constexpr int32_t SVG_FLAG_PLANNED = 1 << 16;
+
 // ---------------------------------------------------------------- buffers
 // A backend buffer: one allocation tensors are placed in.
 struct svg_buffer {

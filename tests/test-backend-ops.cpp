@@ -244,6 +244,8 @@ struct Param {
     enum svg_type act;
 };
 
+void PrintTo(const Param &p, std::ostream *os) { *os << "case " << p.case_index << " " << svg_type_name(p.act); }
+
 class BackendOps : public ::testing::TestWithParam<Param> {};
 
 TEST_P(BackendOps, MatchesCPU) {
