@@ -201,8 +201,8 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
         return svg_err(false, "%s: data_offsets end %llu is past the data buffer (%zu bytes)",
                        where.c_str(), (unsigned long long)end, data_size);
     if (end - begin != nbytes)
-        return svg_err(false, "%s: data_offsets span %llu bytes, %s shape needs %llu", where.c_str(),
-                       (unsigned long long)(end - begin), k_dtypes[t.dtype].name,
+        return svg_err(false, "%s: data_offsets span %llu bytes, %s shape needs %llu",
+                       where.c_str(), (unsigned long long)(end - begin), k_dtypes[t.dtype].name,
                        (unsigned long long)nbytes);
     t.nbytes = (size_t)nbytes;  // ≤ data_size now, so it fits
     t.begin = (size_t)begin;
@@ -223,9 +223,14 @@ bool parse_source(const st_source &src, size_t src_idx, std::vector<st_tensor> &
         return svg_err(false, "safetensors: %s: header length %llu exceeds the 100 MB limit",
                        path.c_str(), (unsigned long long)n);
     if (n > src.size - 8)
-        return svg_err(false, "safetensors: %s: header length %llu is past the end of the file (%zu bytes)",
+        return svg_err(false,
+                       "safetensors: %s: header length %llu is past the end of the file (%zu bytes)",
                        path.c_str(), (unsigned long long)n, src.size);
     const char *hdr = (const char *)src.base + 8;
+    // The JSON parser stops at a NUL byte as if the input ended there; valid
+    // JSON never contains one, so reject it instead of ignoring what follows.
+    if (memchr(hdr, 0, (size_t)n))
+        return svg_err(false, "safetensors: %s: invalid header: contains a NUL byte", path.c_str());
 
     // Duplicate names are rejected rather than left to the parser (which keeps
     // the last): two readers must never see different tensors under one name.
@@ -259,7 +264,8 @@ bool parse_source(const st_source &src, size_t src_idx, std::vector<st_tensor> &
                                path.c_str());
             for (const auto &[k, v] : e.items()) {
                 if (!v.is_string())
-                    return svg_err(false, "safetensors: %s: __metadata__ value of '%s' is not a string",
+                    return svg_err(false,
+                                   "safetensors: %s: __metadata__ value of '%s' is not a string",
                                    path.c_str(), quote(k).c_str());
                 // across shards the first file (in sorted order) wins
                 metadata.emplace(k, v.get<std::string>());
@@ -362,7 +368,8 @@ bool ends_with(const std::string &s, const char *suffix) {
 svg_safetensors *open_index(const std::string &path) {
     const std::string qpath = quote(path);
     std::ifstream in(path, std::ios::binary);
-    if (!in) return svg_err(nullptr, "safetensors: %s: cannot open: %s", qpath.c_str(), strerror(errno));
+    if (!in)
+        return svg_err(nullptr, "safetensors: %s: cannot open: %s", qpath.c_str(), strerror(errno));
     json idx;
     try {
         idx = json::parse(in);
@@ -385,19 +392,19 @@ svg_safetensors *open_index(const std::string &path) {
     }
     std::vector<std::string> paths;
     for (const auto &sp : shard_paths) paths.push_back(sp.second);
-    svg_safetensors *st = open_files(paths);
+    std::unique_ptr<svg_safetensors, decltype(&svg_safetensors_free)> st(open_files(paths),
+                                                                         svg_safetensors_free);
     if (!st) return nullptr;
 
+    // Tensors a shard holds beyond the map are kept.
     for (const auto &[tensor, shard] : wm->items()) {
-        const int64_t i = svg_safetensors_find(st, tensor.c_str());
+        const int64_t i = svg_safetensors_find(st.get(), tensor.c_str());
         const std::string &want = shard_paths.at(shard.get_ref<const std::string &>());
-        if (i < 0 || st->sources[st->tensors[(size_t)i].source]->path != want) {
-            svg_safetensors_free(st);
+        if (i < 0 || st->sources[st->tensors[(size_t)i].source]->path != want)
             return svg_err(nullptr, "safetensors: %s: tensor '%s' is not in its shard %s",
                            qpath.c_str(), quote(tensor).c_str(), quote(want).c_str());
-        }
     }
-    return st;
+    return st.release();
 }
 
 // A directory: its *.safetensors.index.json if exactly one, else every
@@ -426,7 +433,8 @@ svg_safetensors *open_dir(const std::string &path) {
 const st_tensor *get_tensor(const svg_safetensors *st, int64_t i) {
     if (!st) return svg_err<const st_tensor *>(nullptr, "safetensors: NULL handle");
     if (i < 0 || i >= (int64_t)st->tensors.size())
-        return svg_err<const st_tensor *>(nullptr, "safetensors: tensor index %lld out of range [0, %zu)",
+        return svg_err<const st_tensor *>(nullptr,
+                                          "safetensors: tensor index %lld out of range [0, %zu)",
                                           (long long)i, st->tensors.size());
     return &st->tensors[(size_t)i];
 }
@@ -458,7 +466,8 @@ extern "C" struct svg_safetensors *svg_safetensors_open(const char *path) {
     } catch (const std::bad_alloc &) {
         return svg_err(nullptr, "safetensors: %s: out of memory", quote(path).c_str());
     } catch (const std::exception &ex) {
-        return svg_err(nullptr, "safetensors: %s: %s", quote(path).c_str(), quote(ex.what()).c_str());
+        return svg_err(nullptr, "safetensors: %s: %s", quote(path).c_str(),
+                       quote(ex.what()).c_str());
     }
 }
 
@@ -542,8 +551,12 @@ extern "C" bool svg_safetensors_read_f32(const struct svg_safetensors *st, int64
     switch (t->dtype) {
     case F64: for (int64_t j = 0; j < n; j++) out[j] = (float)load<double>(p, j); break;
     case F32: for (int64_t j = 0; j < n; j++) out[j] = load<float>(p, j); break;
-    case F16: for (int64_t j = 0; j < n; j++) out[j] = svg_fp16_to_fp32(load<uint16_t>(p, j)); break;
-    case BF16: for (int64_t j = 0; j < n; j++) out[j] = svg_bf16_to_fp32(load<uint16_t>(p, j)); break;
+    case F16:
+        for (int64_t j = 0; j < n; j++) out[j] = svg_fp16_to_fp32(load<uint16_t>(p, j));
+        break;
+    case BF16:
+        for (int64_t j = 0; j < n; j++) out[j] = svg_bf16_to_fp32(load<uint16_t>(p, j));
+        break;
     case F8_E4M3: for (int64_t j = 0; j < n; j++) out[j] = f8_e4m3_to_f32(p[j]); break;
     case F8_E5M2: for (int64_t j = 0; j < n; j++) out[j] = f8_e5m2_to_f32(p[j]); break;
     case I64: for (int64_t j = 0; j < n; j++) out[j] = (float)load<int64_t>(p, j); break;

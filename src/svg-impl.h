@@ -17,7 +17,7 @@ template <typename T>
 static inline T svg_err(T ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 template <typename T>
 static inline T svg_err(T ret, const char *fmt, ...) {
-    char buf[1024];
+    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);

@@ -74,32 +74,40 @@ uint16_t svg_fp32_to_bf16(float f) {
 
 namespace {
 
-// ---- plain types
+// ---- plain types. Rows may be misaligned (safetensors offsets), so 16- and
+// 64-bit values are read and written through memcpy.
+static inline uint16_t ld16(const void *p, int64_t i) {
+    uint16_t v;
+    memcpy(&v, (const char *)p + 2 * i, 2);
+    return v;
+}
+static inline void st16(void *p, int64_t i, uint16_t v) { memcpy((char *)p + 2 * i, &v, 2); }
 void f32_to_float(const void *s, float *d, int64_t n) { memcpy(d, s, (size_t)n * 4); }
 void f32_from_float(const float *s, void *d, int64_t n) { memcpy(d, s, (size_t)n * 4); }
 void f16_to_float(const void *s, float *d, int64_t n) {
-    const uint16_t *p = (const uint16_t *)s;
-    for (int64_t i = 0; i < n; i++) d[i] = svg_fp16_to_fp32(p[i]);
+    for (int64_t i = 0; i < n; i++) d[i] = svg_fp16_to_fp32(ld16(s, i));
 }
 void f16_from_float(const float *s, void *d, int64_t n) {
-    uint16_t *p = (uint16_t *)d;
-    for (int64_t i = 0; i < n; i++) p[i] = svg_fp32_to_fp16(s[i]);
+    for (int64_t i = 0; i < n; i++) st16(d, i, svg_fp32_to_fp16(s[i]));
 }
 void bf16_to_float(const void *s, float *d, int64_t n) {
-    const uint16_t *p = (const uint16_t *)s;
-    for (int64_t i = 0; i < n; i++) d[i] = svg_bf16_to_fp32(p[i]);
+    for (int64_t i = 0; i < n; i++) d[i] = svg_bf16_to_fp32(ld16(s, i));
 }
 void bf16_from_float(const float *s, void *d, int64_t n) {
-    uint16_t *p = (uint16_t *)d;
-    for (int64_t i = 0; i < n; i++) p[i] = svg_fp32_to_bf16(s[i]);
+    for (int64_t i = 0; i < n; i++) st16(d, i, svg_fp32_to_bf16(s[i]));
 }
 void f64_to_float(const void *s, float *d, int64_t n) {
-    const double *p = (const double *)s;
-    for (int64_t i = 0; i < n; i++) d[i] = (float)p[i];
+    for (int64_t i = 0; i < n; i++) {
+        double v;
+        memcpy(&v, (const char *)s + 8 * i, 8);
+        d[i] = (float)v;
+    }
 }
 void f64_from_float(const float *s, void *d, int64_t n) {
-    double *p = (double *)d;
-    for (int64_t i = 0; i < n; i++) p[i] = s[i];
+    for (int64_t i = 0; i < n; i++) {
+        const double v = s[i];
+        memcpy((char *)d + 8 * i, &v, 8);
+    }
 }
 
 // ---- q8_0: blocks of 32 = { fp16 d; int8 q[32] }, x = d * q (GGUF layout)
