@@ -526,15 +526,16 @@ const char *svg_safetensors_name(const struct svg_safetensors *st, int64_t i);
 /* dtype string as in the file: "F32", "F16", "BF16", "F8_E4M3", "I64", ... */
 const char *svg_safetensors_dtype(const struct svg_safetensors *st, int64_t i);
 int svg_safetensors_n_dims(const struct svg_safetensors *st, int64_t i);
+/* writes n_dims (<= SVG_MAX_DIMS) entries */
 void svg_safetensors_shape(const struct svg_safetensors *st, int64_t i, int64_t *ne);
 int64_t svg_safetensors_nelements(const struct svg_safetensors *st, int64_t i);
 size_t svg_safetensors_nbytes(const struct svg_safetensors *st, int64_t i);
 const void *svg_safetensors_data(const struct svg_safetensors *st, int64_t i);
 /* __metadata__ value for key, or NULL */
 const char *svg_safetensors_metadata(const struct svg_safetensors *st, const char *key);
-/* Convert a tensor of any supported float/int dtype to f32 (n = nelements). */
+/* Convert a tensor of any supported dtype (float, integer, BOOL) to f32 (n = nelements). */
 bool svg_safetensors_read_f32(const struct svg_safetensors *st, int64_t i, float *out, int64_t n);
-/* Integer dtypes to i64. */
+/* Integer dtypes and BOOL to i64 (float dtypes are refused). */
 bool svg_safetensors_read_i64(const struct svg_safetensors *st, int64_t i, int64_t *out,
                               int64_t n);
 
