@@ -423,7 +423,10 @@ enum svg_gguf_type {
 struct svg_gguf;
 
 /* Open a GGUF v2/v3 file (memory-mapped). Validates the whole header,
- * metadata and tensor table; NULL + svg_last_error() on any problem. */
+ * metadata and tensor table; NULL + svg_last_error() on any problem.
+ * Tensor names are at most 63 bytes; up to SVG_MAX_DIMS dims are accepted
+ * (other GGUF tools stop at 4). Getters given a bad index or a kv of another
+ * type set an error and return 0 / NULL / SVG_GGUF_TYPE_COUNT / SVG_TYPE_COUNT. */
 struct svg_gguf *svg_gguf_open(const char *path);
 /* Parse from memory (the bytes must outlive the handle). */
 struct svg_gguf *svg_gguf_open_memory(const void *data, size_t size);

@@ -197,6 +197,7 @@ extern "C" bool svg_same_shape(const struct svg_tensor *a, const struct svg_tens
 }
 
 extern "C" bool svg_tensor_set(struct svg_tensor *t, const void *data, size_t offset, size_t size) {
+    if (size == 0 && t) return true;
     if (!t || !t->data) return svg_err(false, "svg_tensor_set: tensor has no memory");
     if (offset + size < offset || offset + size > svg_nbytes(t))
         return svg_err(false, "svg_tensor_set: %zu bytes at %zu exceed tensor '%s' (%zu bytes)",
@@ -208,6 +209,7 @@ extern "C" bool svg_tensor_set(struct svg_tensor *t, const void *data, size_t of
     return t->buffer->set((char *)t->data + offset, data, size);
 }
 extern "C" bool svg_tensor_get(const struct svg_tensor *t, void *data, size_t offset, size_t size) {
+    if (size == 0 && t) return true;
     if (!t || !t->data) return svg_err(false, "svg_tensor_get: tensor has no memory");
     if (offset + size < offset || offset + size > svg_nbytes(t))
         return svg_err(false, "svg_tensor_get: %zu bytes at %zu exceed tensor '%s' (%zu bytes)",

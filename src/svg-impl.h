@@ -12,7 +12,7 @@
 
 // ---------------------------------------------------------------- errors
 // Set the thread-local error and return a value, so failure paths read
-// `return svg_fail<T*>(nullptr, "...")` / `return svg_err(false, ...)`.
+// `return svg_err<T *>(nullptr, "...")` / `return svg_err(false, ...)`.
 template <typename T>
 static inline T svg_err(T ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 template <typename T>
