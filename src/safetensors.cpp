@@ -185,7 +185,7 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
 
     const auto shape = e.find("shape");
     if (shape == e.end()) return svg_err(false, "%s: missing \"shape\"", where.c_str());
-    uint64_t nbytes;
+    uint64_t nbytes = 0;
     if (!parse_shape(*shape, where, t, nbytes)) return false;
 
     const auto off = e.find("data_offsets");

@@ -1,0 +1,163 @@
+// svg-bench: times single ops on a backend at the real shapes of the target
+// models (attention, GEMM with bf16 and quantized weights, adaLN norm, RoPE)
+// and prints ms with TFLOP/s (matrix work) or GB/s (memory-bound work).
+// bench/torch_bench.py times the same operations in PyTorch.
+//
+//   svg-bench [--backend cuda|cpu] [--only SUBSTRING] [--reps N]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "svg.h"
+
+namespace {
+
+struct Case {
+    std::string name;
+    std::function<svg_tensor *(svg_context *)> build;
+    double flops;  // 0: report bandwidth instead
+    double bytes;  // bytes that must move (inputs read once + output written once)
+};
+
+// Fill a tensor with uniform values in [-1, 1) (quantized: through the
+// type's quantizer) in chunks, from a fast xorshift generator.
+bool fill(svg_tensor *t, uint64_t seed) {
+    const svg_type_traits *tr = svg_type_traits_of(t->type);
+    const int64_t n = svg_nelements(t);
+    const int64_t chunk = 1 << 22;
+    std::vector<float> f((size_t)std::min(n, chunk));
+    std::vector<char> raw(svg_row_size(t->type, (int64_t)f.size()));
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int64_t off = 0; off < n; off += chunk) {
+        const int64_t len = std::min(chunk, n - off);
+        for (int64_t i = 0; i < len; i++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            f[(size_t)i] = (float)((s >> 40) * (2.0 / 16777216.0) - 1.0);
+        }
+        tr->from_float(f.data(), raw.data(), len);
+        if (!svg_tensor_set(t, raw.data(), svg_row_size(t->type, off), svg_row_size(t->type, len))) return false;
+    }
+    return true;
+}
+
+svg_tensor *T(svg_context *c, enum svg_type t, std::initializer_list<int64_t> ne) {
+    std::vector<int64_t> v(ne);
+    return svg_new_tensor(c, t, (int)v.size(), v.data());
+}
+
+struct Model {
+    const char *name;
+    int64_t H, L, D, hidden, ffn;
+};
+
+std::vector<Case> cases() {
+    const enum svg_type BF = SVG_TYPE_BF16;
+    const Model models[] = {
+        {"wan1.3b-480p", 12, 32760, 128, 1536, 8960},
+        {"wan14b-720p", 40, 75600, 128, 5120, 13824},
+        {"hunyuan-720p", 24, 119056, 128, 3072, 12288},
+        {"cogvideox1.5", 48, 45106, 64, 3072, 12288},
+    };
+    std::vector<Case> out;
+    for (const Model &m : models) {
+        const std::string p = m.name;
+        const double L = (double)m.L, H = (double)m.H, D = (double)m.D, C = (double)m.hidden, F = (double)m.ffn;
+        out.push_back({p + " attention bf16 [1," + std::to_string(m.H) + "," + std::to_string(m.L) + "," + std::to_string(m.D) + "]",
+                       [m](svg_context *c) {
+                           const int perm[4] = {0, 2, 1, 3};  // model layout [B, L, H, D] viewed as [B, H, L, D]
+                           svg_tensor *q = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                           svg_tensor *k = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                           svg_tensor *v = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                           return svg_attention(c, q, k, v, nullptr, nullptr, 1.0f / std::sqrt((float)m.D), false);
+                       },
+                       4.0 * H * L * L * D, 4.0 * L * H * D * 2});
+        for (enum svg_type wt : {SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0}) {
+            out.push_back({p + " linear ffn-up " + svg_type_name(wt) + " [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]x[" +
+                               std::to_string(m.ffn) + "]",
+                           [m, wt](svg_context *c) {
+                               return svg_linear(c, T(c, SVG_TYPE_BF16, {1, m.L, m.hidden}), T(c, wt, {m.ffn, m.hidden}), T(c, SVG_TYPE_F32, {m.ffn}));
+                           },
+                           2.0 * L * C * F, 0});
+        }
+        out.push_back({p + " layernorm+modulate bf16 [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]",
+                       [m](svg_context *c) {
+                           return svg_norm_modulate(c, T(c, SVG_TYPE_BF16, {1, m.L, m.hidden}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr,
+                                                    T(c, SVG_TYPE_F32, {1, 1, m.hidden}), T(c, SVG_TYPE_F32, {1, 1, m.hidden}));
+                       },
+                       0, 2.0 * L * C * 2});
+        out.push_back({p + " rms_norm bf16 [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]",
+                       [m](svg_context *c) { return svg_rms_norm(c, T(c, SVG_TYPE_BF16, {1, m.L, m.hidden}), T(c, SVG_TYPE_F32, {m.hidden}), 1e-6f); },
+                       0, 2.0 * L * C * 2});
+        out.push_back({p + " rope3d bf16 [" + std::to_string(m.L) + "," + std::to_string(m.H) + "," + std::to_string(m.D) + "]",
+                       [m](svg_context *c) {
+                           const int d = (int)m.D, ax[3] = {d - 4 * (d / 6), 2 * (d / 6), 2 * (d / 6)};
+                           return svg_rope(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), T(c, SVG_TYPE_F32, {m.L, 3}), 3, ax, 10000.f,
+                                           SVG_ROPE_INTERLEAVED);
+                       },
+                       0, 2.0 * L * H * D * 2 + L * 3 * 4});
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    std::string backend = "cuda", only;
+    int reps = 10;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, atoi(argv[++i]));
+        else {
+            fprintf(stderr, "usage: %s [--backend cuda|cpu] [--only SUBSTRING] [--reps N]\n", argv[0]);
+            return 2;
+        }
+    }
+    svg_backend *be = backend == "cpu" ? svg_backend_cpu_new(0) : svg_backend_cuda_new(0);
+    if (!be) {
+        fprintf(stderr, "svg-bench: %s\n", svg_last_error());
+        return 1;
+    }
+    printf("backend: %s\n%-72s %10s %12s\n", svg_backend_name(be), "op", "ms", "rate");
+    int failures = 0;
+    for (const Case &cs : cases()) {
+        if (!only.empty() && cs.name.find(only) == std::string::npos) continue;
+        svg_context *ctx = svg_context_new(true);
+        svg_tensor *out = cs.build(ctx);
+        svg_graph *g = svg_graph_new(ctx);
+        svg_gallocr *ga = svg_gallocr_new(be);
+        bool ok = out && svg_graph_build(g, out) && svg_gallocr_alloc_graph(ga, g);
+        for (int i = 0; ok && i < svg_graph_n_leafs(g); i++) ok = fill(svg_graph_leaf(g, i), (uint64_t)i + 1);
+        std::vector<double> ms;
+        for (int r = 0; ok && r < reps + 2; r++) {
+            const auto t0 = std::chrono::steady_clock::now();
+            ok = svg_backend_graph_compute(be, g);
+            svg_backend_synchronize(be);
+            const auto t1 = std::chrono::steady_clock::now();
+            if (r >= 2) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        }
+        if (!ok) {
+            printf("%-72s FAILED: %s\n", cs.name.c_str(), svg_last_error());
+            failures++;
+        } else {
+            std::sort(ms.begin(), ms.end());
+            const double med = ms[ms.size() / 2];
+            char rate[64];
+            if (cs.flops > 0) snprintf(rate, sizeof rate, "%.1f TFLOP/s", cs.flops / med / 1e9);
+            else snprintf(rate, sizeof rate, "%.0f GB/s", cs.bytes / med / 1e6);
+            printf("%-72s %10.3f %12s\n", cs.name.c_str(), med, rate);
+        }
+        fflush(stdout);
+        svg_gallocr_free(ga);
+        svg_graph_free(g);
+        svg_context_free(ctx);
+    }
+    svg_backend_free(be);
+    return failures ? 1 : 0;
+}
