@@ -232,6 +232,8 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     }
     cublasSetStream(be->c.cublas, be->c.stream);
     be->c.n_sm = prop.multiProcessorCount;
+    be->c.cc_major = prop.major;
+    be->c.cc_minor = prop.minor;
     be->c.smem_optin = prop.sharedMemPerBlockOptin;
     be->label = std::string("CUDA") + std::to_string(device) + " (" + prop.name + ")";
     return be;

@@ -26,6 +26,7 @@ struct svg_cuda_ctx {
     cudaStream_t stream = nullptr;
     cublasHandle_t cublas = nullptr;
     int n_sm = 0;
+    int cc_major = 0, cc_minor = 0;  // compute capability (selects kernel paths)
     size_t smem_optin = 0;
     // scratch reused across ops within a graph (grows, never shrinks)
     void *scratch = nullptr;

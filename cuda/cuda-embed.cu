@@ -28,40 +28,39 @@ struct rope_args {
     int64_t xs[4];
     const char *pos;
     int64_t ps0, ps1;
-    int64_t B, L, H, D;
-    int n_axes;
-    int axes_dim[8];
+    int64_t L, H, D;
     bool half_split;
-    double log_theta;
+    // per rotated pair k: axis, element indices, inverse frequency θ^(−2j/d_axis)
+    int8_t axis[128];
+    int16_t i0[128], i1[128];
+    double inv_freq[128];
 };
 
-// one thread per rotated pair; angle in double as the references build
-// their tables in float64
+// One block per (b, l): the D/2 angles of this position are computed once in
+// double (the references build their tables in float64) into shared memory,
+// then every head's pairs rotate with them.
 template <typename TD>
-__global__ void rope_kernel(TD *y, rope_args a, int64_t n_pairs) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n_pairs; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t half_d = a.D / 2;
-        int64_t k = i % half_d;
-        const int64_t row = i / half_d;  // (b, l, h)
-        const int64_t h = row % a.H, l = (row / a.H) % a.L, b = row / (a.H * a.L);
-        int ax = 0, off = 0;
-        while (k >= a.axes_dim[ax] / 2) {
-            k -= a.axes_dim[ax] / 2;
-            off += a.axes_dim[ax];
-            ax++;
-        }
-        const int da = a.axes_dim[ax];
-        const int64_t i0 = a.half_split ? off + k : off + 2 * k;
-        const int64_t i1 = a.half_split ? off + k + da / 2 : off + 2 * k + 1;
-        const float p = *(const float *)(a.pos + l * a.ps0 + ax * a.ps1);
-        const double ang = (double)p * exp(-2.0 * (double)k / da * a.log_theta);
-        double sn, cs;
-        sincos(ang, &sn, &cs);
-        const char *px = a.x + b * a.xs[0] + l * a.xs[1] + h * a.xs[2];
-        const float x0 = svg_ld_any(px + i0 * a.xs[3], a.tx), x1 = svg_ld_any(px + i1 * a.xs[3], a.tx);
-        TD *yr = y + row * a.D;
-        svg_st(yr + i0, (float)(x0 * cs - x1 * sn));
-        svg_st(yr + i1, (float)(x0 * sn + x1 * cs));
+__global__ void rope_kernel(TD *y, rope_args a) {
+    __shared__ float cs[128], sn[128];
+    const int64_t bl = blockIdx.x, l = bl % a.L, b = bl / a.L;
+    const int half_d = (int)(a.D / 2);
+    for (int k = threadIdx.x; k < half_d; k += blockDim.x) {
+        const float p = *(const float *)(a.pos + l * a.ps0 + a.axis[k] * a.ps1);
+        double s, c;
+        sincos((double)p * a.inv_freq[k], &s, &c);
+        cs[k] = (float)c;
+        sn[k] = (float)s;
+    }
+    __syncthreads();
+    const char *px = a.x + b * a.xs[0] + l * a.xs[1];
+    TD *yr = y + bl * a.H * a.D;
+    for (int64_t i = threadIdx.x; i < a.H * half_d; i += blockDim.x) {
+        const int64_t h = i / half_d;
+        const int k = (int)(i % half_d);
+        const char *ph = px + h * a.xs[2];
+        const float x0 = svg_ld_any(ph + a.i0[k] * a.xs[3], a.tx), x1 = svg_ld_any(ph + a.i1[k] * a.xs[3], a.tx);
+        svg_st(yr + h * a.D + a.i0[k], x0 * cs[k] - x1 * sn[k]);
+        svg_st(yr + h * a.D + a.i1[k], x0 * sn[k] + x1 * cs[k]);
     }
 }
 
@@ -88,17 +87,31 @@ bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst) {
     a.pos = (const char *)pos->data;
     a.ps0 = (int64_t)pos->nb[0];
     a.ps1 = (int64_t)pos->nb[1];
-    a.B = x->ne[0]; a.L = x->ne[1]; a.H = x->ne[2]; a.D = x->ne[3];
-    a.n_axes = dst->op_params[0];
-    a.half_split = dst->op_params[1] == SVG_ROPE_HALF_SPLIT;
-    a.log_theta = std::log((double)svg_param_f32(dst, 2));
-    for (int i = 0; i < a.n_axes; i++) a.axes_dim[i] = dst->op_params[3 + i];
-    const int64_t n_pairs = svg_nelements(dst) / 2;
-    if (n_pairs == 0) return true;
+    a.L = x->ne[1];
+    a.H = x->ne[2];
+    a.D = x->ne[3];
+    if (a.D > 256) return svg_err(false, "CUDA rope: head dim %lld > 256", (long long)a.D);
+    const bool half_split = dst->op_params[1] == SVG_ROPE_HALF_SPLIT;
+    const double theta = svg_param_f32(dst, 2);
+    int k = 0, off = 0;
+    for (int ax = 0; ax < dst->op_params[0]; ax++) {
+        const int da = dst->op_params[3 + ax];
+        for (int j = 0; j < da / 2; j++, k++) {
+            a.axis[k] = (int8_t)ax;
+            a.i0[k] = (int16_t)(half_split ? off + j : off + 2 * j);
+            a.i1[k] = (int16_t)(half_split ? off + j + da / 2 : off + 2 * j + 1);
+            a.inv_freq[k] = std::pow(theta, -2.0 * j / da);
+        }
+        off += da;
+    }
+    const int64_t rows = x->ne[0] * a.L;
+    if (rows == 0 || a.D == 0) return true;
+    if (rows > 0x7fffffff) return svg_err(false, "CUDA rope: too many positions");
+    const int threads = 256;
     switch (dst->type) {
-        case SVG_TYPE_F16: rope_kernel<<<svg_cuda_blocks(n_pairs, 256), 256, 0, c.stream>>>((__half *)dst->data, a, n_pairs); break;
-        case SVG_TYPE_BF16: rope_kernel<<<svg_cuda_blocks(n_pairs, 256), 256, 0, c.stream>>>((__nv_bfloat16 *)dst->data, a, n_pairs); break;
-        default: rope_kernel<<<svg_cuda_blocks(n_pairs, 256), 256, 0, c.stream>>>((float *)dst->data, a, n_pairs); break;
+        case SVG_TYPE_F16: rope_kernel<<<(unsigned)rows, threads, 0, c.stream>>>((__half *)dst->data, a); break;
+        case SVG_TYPE_BF16: rope_kernel<<<(unsigned)rows, threads, 0, c.stream>>>((__nv_bfloat16 *)dst->data, a); break;
+        default: rope_kernel<<<(unsigned)rows, threads, 0, c.stream>>>((float *)dst->data, a); break;
     }
     SVG_CUDA_LAUNCHED();
     return true;

@@ -59,6 +59,71 @@ __global__ void norm_rows_kernel(TD *y, norm_args a) {
     }
 }
 
+// Fast path for the common case (innermost-dim norm of a contiguous
+// 16-bit row, N % 8 == 0, N ≤ 256·8·CH): each thread keeps CH chunks of 8
+// elements in registers (16-byte loads), so x is read once and y written
+// once; statistics reduce over the block. Modulation rows are f32.
+template <typename TD, int CH>
+__global__ void norm_rows_vec_kernel(TD *y, norm_args a) {
+    __shared__ float red[32];
+    const int64_t row = blockIdx.x;
+    const int nchunk = (int)(a.N / 8);
+    const uint4 *x = (const uint4 *)(a.x + row * a.N * 2);
+    float v[CH][8];
+    float s = 0.f;
+#pragma unroll
+    for (int c = 0; c < CH; c++) {
+        const int ch = threadIdx.x + c * blockDim.x;
+        if (ch < nchunk) {
+            const uint4 raw = x[ch];
+            const TD *e = (const TD *)&raw;
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                v[c][i] = svg_ld(e + i);
+                s += v[c][i];
+            }
+        } else {
+#pragma unroll
+            for (int i = 0; i < 8; i++) v[c][i] = 0.f;
+        }
+    }
+    const float mean = a.rms ? 0.f : block_sum(s, red) / (float)a.N;
+    float s2 = 0.f;
+#pragma unroll
+    for (int c = 0; c < CH; c++) {
+        if (threadIdx.x + c * blockDim.x < nchunk)
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const float d = v[c][i] - mean;
+                s2 += d * d;
+            }
+    }
+    const float rstd = rsqrtf(block_sum(s2, red) / (float)a.N + a.eps);
+    const int64_t e0 = row * a.N;
+    const float *sc = a.scale ? (const float *)(a.scale + svg_cuda_offset(a.ssc, e0)) : nullptr;
+    const float *sh = a.shift ? (const float *)(a.shift + svg_cuda_offset(a.ssh, e0)) : nullptr;
+    const float *w = (const float *)a.w, *b = (const float *)a.b;
+    uint4 *yo = (uint4 *)(y + e0);
+#pragma unroll
+    for (int c = 0; c < CH; c++) {
+        const int ch = threadIdx.x + c * blockDim.x;
+        if (ch >= nchunk) continue;
+        uint4 raw;
+        TD *e = (TD *)&raw;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int k = ch * 8 + i;
+            float t = (v[c][i] - mean) * rstd;
+            if (w) t *= w[k];
+            if (b) t += b[k];
+            if (sc) t *= 1.0f + sc[k];
+            if (sh) t += sh[k];
+            svg_st(e + i, t);
+        }
+        yo[ch] = raw;
+    }
+}
+
 // inner > 1: one thread per (outer, inner) column, strided over N
 template <typename TD>
 __global__ void norm_cols_kernel(TD *y, norm_args a, int64_t n_cols) {
@@ -115,11 +180,40 @@ __global__ void group_norm_kernel(TD *y, const char *x, int tx, const char *w, i
     }
 }
 
+// The vector path needs: a 16-bit x of the output's type, N % 8 == 0 and at
+// most 256 threads × 4 chunks × 8, f32 weights, and f32 modulation rows that
+// are contiguous along the normalized dim.
+bool vec_ok(const svg_tensor *dst, const norm_args &a) {
+    const svg_tensor *x = dst->src[0];
+    if (x->type != dst->type || a.N % 8 || a.N > 256 * 4 * 8 || (!a.row_mod && (a.scale || a.shift))) return false;
+    if (((uintptr_t)x->data & 15) || ((uintptr_t)dst->data & 15)) return false;
+    for (int i = 1; i <= 4; i++) {
+        const svg_tensor *p = dst->src[i];
+        if (!p) continue;
+        if (p->type != SVG_TYPE_F32) return false;
+        if (i >= 3 && p->ne[p->n_dims - 1] != 1 && p->nb[p->n_dims - 1] != 4) return false;
+        if (i >= 3 && p->ne[p->n_dims - 1] == 1) return false;  // broadcast along the row: general path
+    }
+    return true;
+}
+
 template <typename TD>
 bool launch_norm(svg_cuda_ctx &c, svg_tensor *dst, norm_args &a, int64_t outer) {
     TD *y = (TD *)dst->data;
     if (a.inner == 1) {
         if (outer > 0x7fffffff) return svg_err(false, "CUDA norm: too many rows");
+        if constexpr (sizeof(TD) == 2) {
+            if (vec_ok(dst, a)) {
+                const int64_t chunks = a.N / 8;
+                const int threads = chunks >= 256 ? 256 : (int)((chunks + 31) / 32 * 32);
+                const int per = (int)((chunks + threads - 1) / threads);
+                if (per <= 1) norm_rows_vec_kernel<TD, 1><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
+                else if (per <= 2) norm_rows_vec_kernel<TD, 2><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
+                else norm_rows_vec_kernel<TD, 4><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
+                SVG_CUDA_LAUNCHED();
+                return true;
+            }
+        }
         const int threads = a.N >= 1024 ? 512 : a.N >= 256 ? 256 : 128;
         norm_rows_kernel<<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
     } else {
