@@ -5,7 +5,7 @@
 // General path: one warp per query row with an online (streaming) softmax —
 // lane l holds q and the output accumulator for head dims l, l+32, ...
 // Handles any strides, head dim ≤ 256, bias and masks. The tensor-core flash
-// kernels for the model head dims live beside it.
+// kernel for the model head dims (cuda-flash.cu) is tried first.
 #include "cuda-common.cuh"
 
 namespace {
@@ -74,7 +74,12 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
 
 }  // namespace
 
+bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);  // cuda-flash.cu
+
 bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst) {
+    bool handled = false;
+    if (!svg_cuda_flash_attention(c, dst, &handled)) return false;
+    if (handled) return true;
     const svg_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2], *bias = dst->src[3], *mask = dst->src[4];
     attn_args a{};
     a.q = (const char *)q->data;
