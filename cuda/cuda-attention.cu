@@ -8,6 +8,9 @@
 // kernel for the model head dims (cuda-flash.cu) is tried first.
 #include "cuda-common.cuh"
 
+#include <cstdlib>
+#include <string>
+
 namespace {
 
 struct attn_args {
@@ -74,12 +77,26 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
 
 }  // namespace
 
-bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);  // cuda-flash.cu
+bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);       // cuda-flash.cu
+bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);  // cuda-flash-sm90.cu
 
+// Kernel paths: SVG_ATTENTION=auto (default: mma.sync flash, then the
+// general kernel) | mma | sm90 (wgmma, Hopper; not yet faster than mma, see
+// bench/RESULTS.md) | simple. A path that cannot take a node falls through to
+// the general kernel, so every architecture's path can be tested and timed
+// on one card.
 bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst) {
+    const char *env = getenv("SVG_ATTENTION");
+    const std::string path = env && *env ? env : "auto";
     bool handled = false;
-    if (!svg_cuda_flash_attention(c, dst, &handled)) return false;
-    if (handled) return true;
+    if (path == "sm90" && c.cc_major == 9) {
+        if (!svg_cuda_flash_attention_sm90(c, dst, &handled)) return false;
+        if (handled) return true;
+    }
+    if (path == "auto" || path == "mma") {
+        if (!svg_cuda_flash_attention(c, dst, &handled)) return false;
+        if (handled) return true;
+    }
     const svg_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2], *bias = dst->src[3], *mask = dst->src[4];
     attn_args a{};
     a.q = (const char *)q->data;

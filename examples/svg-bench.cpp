@@ -57,7 +57,6 @@ struct Model {
 };
 
 std::vector<Case> cases() {
-    const enum svg_type BF = SVG_TYPE_BF16;
     const Model models[] = {
         {"wan1.3b-480p", 12, 32760, 128, 1536, 8960},
         {"wan14b-720p", 40, 75600, 128, 5120, 13824},
