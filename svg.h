@@ -542,6 +542,11 @@ bool svg_safetensors_read_f32(const struct svg_safetensors *st, int64_t i, float
 bool svg_safetensors_read_i64(const struct svg_safetensors *st, int64_t i, int64_t *out,
                               int64_t n);
 
+/* Write tensors (contiguous; host or device memory) to a .safetensors file
+ * under their names, atomically (temp file + rename). Types map to F32, F16,
+ * BF16, F64, I64, I32, I16, I8; quantized tensors are refused. */
+bool svg_safetensors_write(const char *path, const struct svg_tensor *const *tensors, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif
