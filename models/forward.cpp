@@ -1,0 +1,56 @@
+// Component dispatch for svg_forward_component (models/forward.h).
+#include "models/forward.h"
+
+#include <cstring>
+
+#include "models/wan.h"
+#include "src/svg-impl.h"
+
+namespace {
+
+// Input tensor from the safetensors file as f32 of the same shape; NULL (no
+// error) when absent and optional.
+svg_tensor *read_input(svg_context *ctx, const svg_safetensors *st, const char *name, bool optional, svg_host_inputs *host) {
+    const int64_t i = svg_safetensors_find(st, name);
+    if (i < 0) return optional ? nullptr : svg_err<svg_tensor *>(nullptr, "input '%s' not found in the inputs file", name);
+    int64_t ne[SVG_MAX_DIMS];
+    const int nd = svg_safetensors_n_dims(st, i);
+    svg_safetensors_shape(st, i, ne);
+    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
+    if (!svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) return nullptr;
+    return host->add(ctx, nd, ne, std::move(v), name);
+}
+
+}  // namespace
+
+bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
+                           const svg_safetensors *inputs, svg_forward_result *out) {
+    const char *arch = svg_gguf_get_string(f, "general.architecture");
+    if (!arch || strcmp(arch, "wan") != 0 || component != "transformer")
+        return svg_err(false, "no forward for component '%s' of architecture '%s'", component.c_str(), arch ? arch : "?");
+    wan_transformer m;
+    if (!wan_transformer_load(f, be, &m)) return false;
+
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    svg_tensor *x = read_input(ctx, inputs, "hidden_states", false, &host);
+    svg_tensor *t = x ? read_input(ctx, inputs, "timestep", false, &host) : nullptr;
+    svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
+    svg_tensor *image = text ? read_input(ctx, inputs, "encoder_hidden_states_image", true, &host) : nullptr;
+    svg_tensor *y = text ? wan_transformer_forward(ctx, m, x, t, text, image, act, &host) : nullptr;
+    if (y && y->type != SVG_TYPE_F32) y = svg_cast(ctx, y, SVG_TYPE_F32);
+    if (y && !svg_is_contiguous(y)) y = svg_cont(ctx, y);
+    svg_set_output(y);
+    svg_graph *g = svg_graph_new(ctx);
+    svg_gallocr *ga = svg_gallocr_new(be);
+    bool ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload() && svg_backend_graph_compute(be, g);
+    if (ok) {
+        out->shape.assign(y->ne, y->ne + y->n_dims);
+        out->values.resize((size_t)svg_nelements(y));
+        ok = svg_tensor_get_f32(y, out->values.data(), (int64_t)out->values.size());
+    }
+    svg_gallocr_free(ga);
+    svg_graph_free(g);
+    svg_context_free(ctx);
+    return ok;
+}

@@ -1,0 +1,19 @@
+// One forward of a model-file component on named input tensors: what
+// svg-forward and the golden tests run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "svg.h"
+
+struct svg_forward_result {
+    std::vector<int64_t> shape;
+    std::vector<float> values;  // f32
+};
+
+// Inputs are read from `inputs` by the names the reference forward takes
+// (transformer: hidden_states, timestep, encoder_hidden_states,
+// encoder_hidden_states_image). act: activation type (f32 on the CPU).
+bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
+                           const svg_safetensors *inputs, svg_forward_result *out);
