@@ -1,11 +1,15 @@
 // MUL_MAT: y[..., m, n] = sum_k a[..., m, k] · b[..., n, k] (+ bias[n]).
 // Dense weights of the activation's type go to cuBLAS (fp32 accumulation).
-// Everything else — quantized q8_0/q4_0 weights, mixed types, odd strides —
-// runs a tiled kernel that dequantizes b tile by tile in shared memory, so no
+// bf16/f16 activations × q8_0/q4_0 weights go to the tensor-core kernel of
+// cuda-matmul-q.cu. Everything else — other quantized cases, mixed types, odd
+// strides — runs a tiled kernel that dequantizes b tile by tile in shared memory, so no
 // dequantized copy of the weight ever exists in device memory.
 #include "cuda-common.cuh"
 
 #include <vector>
+
+// cuda-matmul-q.cu: tensor-core path for bf16/f16 activations × q8_0/q4_0 weights
+bool svg_cuda_mul_mat_q(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);
 
 namespace {
 
@@ -160,6 +164,9 @@ bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst) {
         }
         return true;
     }
+    bool handled = false;
+    if (!svg_cuda_mul_mat_q(c, dst, &handled)) return false;
+    if (handled) return true;
     if (n_batch > 65535) return svg_err(false, "CUDA mul_mat: %lld batches exceed the grid limit", (long long)n_batch);
     const dim3 grid((unsigned)((p.N + TN - 1) / TN), (unsigned)((p.M + TM - 1) / TM), (unsigned)n_batch);
     switch (dst->type) {
