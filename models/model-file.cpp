@@ -14,6 +14,16 @@ std::string key_of(const svg_component_config &c, const char *key) {
 
 }  // namespace
 
+std::string svg_component_tensor_prefix(const std::string &component) {
+    static const std::pair<const char *, const char *> short_names[] = {
+        {"transformer", "dit."}, {"transformer_2", "dit2."}, {"text_encoder", "te."},
+        {"vae", "vae."}, {"image_encoder", "clip."},
+    };
+    for (const auto &p : short_names)
+        if (component == p.first) return p.second;
+    return component + ".";
+}
+
 bool svg_component_config_open(const svg_gguf *f, const char *component, svg_component_config *out) {
     out->component = component;
     out->file = f;
@@ -105,7 +115,7 @@ svg_tensor *svg_component_weights::get_opt(const std::string &name) const {
 
 bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_backend *be, svg_component_weights *out) {
     const char *pfx = svg_gguf_get_string(f, ("svg." + std::string(component) + ".tensor_prefix").c_str());
-    const std::string prefix = pfx ? pfx : std::string(component) + ".";
+    const std::string prefix = pfx ? pfx : svg_component_tensor_prefix(component);
     out->ctx = svg_context_new(true);
     std::vector<int64_t> idx;
     for (int64_t i = 0; i < svg_gguf_n_tensors(f); i++) {

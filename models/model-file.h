@@ -43,6 +43,9 @@ struct svg_component_config {
     bool bool_or(const char *key, bool def) const;
 };
 
+// The tensor prefix a component gets in new files ("dit." for "transformer").
+std::string svg_component_tensor_prefix(const std::string &component);
+
 bool svg_component_config_open(const svg_gguf *f, const char *component, svg_component_config *out);
 
 // The weights of one component, loaded into a backend buffer.

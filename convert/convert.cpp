@@ -1,0 +1,621 @@
+// The converter: resolve each source (folder, pipeline folder, single file),
+// name its tensors the diffusers way, check them against the architecture's
+// parameter list for the config, and write one GGUF (models/model-file.h).
+#include "convert/convert.h"
+#include "models/model-file.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "src/svg-impl.h"
+
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// Every class the converter knows; a config's _class_name picks one, a
+// checkpoint without config is matched by its tensor names.
+const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan};
+
+// ComfyUI's full checkpoints nest the diffusion model under this prefix.
+const std::string k_comfy_prefix = "model.diffusion_model.";
+
+// How many names an error message lists before "and N more".
+constexpr size_t k_list_max = 10;
+
+struct st_free {
+    void operator()(svg_safetensors *st) const { svg_safetensors_free(st); }
+};
+struct writer_free {
+    void operator()(svg_gguf_writer *w) const { svg_gguf_writer_free(w); }
+};
+
+// One component, resolved and checked against its parameter list.
+struct component {
+    std::string name;   // "transformer"
+    std::string input;  // what was read, for messages
+    const svg_convert_arch *arch = nullptr;
+    json config;
+    std::string config_from;  // for the log: a path or "inferred from tensor shapes"
+    std::string scheme;       // naming scheme of the checkpoint
+    std::vector<svg_convert_param> params;
+    std::unique_ptr<svg_safetensors, st_free> st;  // null with random weights
+    std::vector<int64_t> src_index;                // per param: its tensor in st
+    svg_type weight_type = SVG_TYPE_F32;           // type of the LINEAR params
+};
+
+// Prefix the current error with where it happened.
+bool fail_in(const std::string &where) {
+    const std::string msg = svg_last_error();
+    return svg_err(false, "%s: %s", where.c_str(), msg.c_str());
+}
+
+std::string shape_str(const std::vector<int64_t> &s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); i++) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+// "a, b, c and 7 more"
+std::string name_list(const std::vector<std::string> &names) {
+    std::string out;
+    for (size_t i = 0; i < names.size() && i < k_list_max; i++) out += (i ? ", " : "") + names[i];
+    if (names.size() > k_list_max) out += " and " + std::to_string(names.size() - k_list_max) + " more";
+    return out;
+}
+
+bool read_json(const std::string &path, json *out) {
+    std::ifstream f(path);
+    if (!f) return svg_err(false, "cannot read config '%s': %s", path.c_str(), strerror(errno));
+    *out = json::parse(f, nullptr, /*allow_exceptions=*/false);
+    if (out->is_discarded()) return svg_err(false, "config '%s' is not valid JSON", path.c_str());
+    if (!out->is_object()) return svg_err(false, "config '%s' is not a JSON object", path.c_str());
+    return true;
+}
+
+const svg_convert_arch *arch_by_class(const std::string &cls) {
+    for (const svg_convert_arch *a : k_archs)
+        if (cls == a->cls) return a;
+    return nullptr;
+}
+
+std::string known_classes() {
+    std::string out;
+    for (const svg_convert_arch *a : k_archs) out += std::string(out.empty() ? "" : ", ") + a->cls;
+    return out;
+}
+
+// A safetensors dtype as an svg type; SVG_TYPE_COUNT when not a supported source type.
+svg_type source_type(const char *dtype) {
+    if (!strcmp(dtype, "F32")) return SVG_TYPE_F32;
+    if (!strcmp(dtype, "F16")) return SVG_TYPE_F16;
+    if (!strcmp(dtype, "BF16")) return SVG_TYPE_BF16;
+    return SVG_TYPE_COUNT;
+}
+
+bool is_weight_type(svg_type t) {
+    return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16 || t == SVG_TYPE_Q8_0 || t == SVG_TYPE_Q4_0;
+}
+
+// The stored type of a parameter: only linear weights take the requested
+// type, and a block-quantized one only when rows are whole blocks; everything
+// else (norms, biases, tables, the patch-embedding conv) stays f32, which
+// every kernel accepts and costs little (they are a tiny share of the bytes).
+svg_type param_type(const svg_convert_param &p, svg_type weight_type) {
+    if (p.kind != SVG_PARAM_LINEAR) return SVG_TYPE_F32;
+    if (p.shape.back() % svg_type_traits_of(weight_type)->block_size) return SVG_TYPE_F32;
+    return weight_type;
+}
+
+// ------------------------------------------------------------ resolving
+
+// Open the checkpoint of s; *folder_config: the folder's config.json if any.
+bool open_checkpoint(const svg_convert_source &s, component *c, std::string *folder_config) {
+    std::error_code ec;
+    fs::path p = s.path;
+    if (!fs::exists(p, ec)) return svg_err(false, "input '%s' does not exist", s.path.c_str());
+    if (fs::is_directory(p, ec)) {
+        if (fs::is_directory(p / s.component, ec)) p /= s.component;  // a pipeline folder
+        if (fs::is_regular_file(p / "config.json", ec)) *folder_config = (p / "config.json").string();
+    }
+    c->input = p.string();
+    c->st.reset(svg_safetensors_open(c->input.c_str()));
+    if (!c->st) return fail_in("cannot read the checkpoint");
+    return true;
+}
+
+// Name the checkpoint's tensors the diffusers way and pick the architecture
+// when the config did not. *names: diffusers name → tensor index.
+bool map_names(component *c, std::map<std::string, int64_t> *names) {
+    const int64_t n = svg_safetensors_n_tensors(c->st.get());
+    std::vector<std::string> raw((size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        raw[i] = svg_safetensors_name(c->st.get(), i);
+        if (raw[i].rfind(k_comfy_prefix, 0) == 0) raw[i].erase(0, k_comfy_prefix.size());
+    }
+    std::vector<const svg_convert_arch *> candidates(std::begin(k_archs), std::end(k_archs));
+    if (c->arch) candidates = {c->arch};  // named by the config
+    c->arch = nullptr;
+    std::vector<std::string> mapped;
+    std::string why;
+    for (const svg_convert_arch *a : candidates) {
+        if (a->rename(raw, &mapped, &c->scheme)) {
+            c->arch = a;
+            break;
+        }
+        why += std::string(why.empty() ? "" : "; ") + svg_last_error();
+    }
+    if (!c->arch) return svg_err(false, "unknown architecture: %s", why.c_str());
+    for (int64_t i = 0; i < n; i++) {
+        const auto ins = names->emplace(mapped[i], i);
+        if (!ins.second)
+            return svg_err(false, "tensors '%s' and '%s' both name '%s'",
+                           svg_safetensors_name(c->st.get(), ins.first->second), svg_safetensors_name(c->st.get(), i),
+                           mapped[i].c_str());
+    }
+    return true;
+}
+
+// Every parameter present with the right shape and a float dtype; nothing else.
+bool check_tensors(component *c, const std::map<std::string, int64_t> &names) {
+    svg_safetensors *st = c->st.get();
+    std::vector<std::string> missing, mismatched;
+    std::string first_mismatch;
+    std::set<int64_t> used;
+    c->src_index.clear();
+    for (const svg_convert_param &p : c->params) {
+        const auto it = names.find(p.name);
+        if (it == names.end()) {
+            missing.push_back(p.name);
+            continue;
+        }
+        c->src_index.push_back(it->second);
+        used.insert(it->second);
+        std::vector<int64_t> shape((size_t)svg_safetensors_n_dims(st, it->second));
+        svg_safetensors_shape(st, it->second, shape.data());
+        if (shape != p.shape) {
+            if (mismatched.empty()) {
+                const std::string src = svg_safetensors_name(st, it->second);
+                first_mismatch = "'" + src + "'" + (src.find(p.name) == std::string::npos ? " (" + p.name + ")" : "") +
+                                 " has shape " + shape_str(shape) + ", the config expects " + shape_str(p.shape);
+            }
+            mismatched.push_back(p.name);
+        }
+    }
+    if (!missing.empty())
+        return svg_err(false, "%zu tensor%s missing from '%s' (diffusers names): %s", missing.size(),
+                       missing.size() > 1 ? "s" : "", c->input.c_str(), name_list(missing).c_str());
+    if (!mismatched.empty())
+        return svg_err(
+            false, "shape mismatch: tensor %s%s", first_mismatch.c_str(),
+            mismatched.size() > 1 ? (" (and " + std::to_string(mismatched.size() - 1) + " more)").c_str() : "");
+    std::vector<std::string> extra;
+    for (int64_t i = 0; i < svg_safetensors_n_tensors(st); i++)
+        if (!used.count(i)) extra.push_back(svg_safetensors_name(st, i));
+    if (!extra.empty())
+        return svg_err(false, "%zu tensor%s of '%s' %s not part of a %s with this config: %s", extra.size(),
+                       extra.size() > 1 ? "s" : "", c->input.c_str(), extra.size() > 1 ? "are" : "is", c->arch->cls,
+                       name_list(extra).c_str());
+    for (int64_t i : c->src_index) {
+        if (source_type(svg_safetensors_dtype(st, i)) == SVG_TYPE_COUNT)
+            return svg_err(false, "tensor '%s' has dtype %s; supported: F32, F16, BF16", svg_safetensors_name(st, i),
+                           svg_safetensors_dtype(st, i));
+    }
+    return true;
+}
+
+bool prepare(const svg_convert_source &s, bool random, component *c) {
+    c->name = s.component;
+    std::string config_path = s.config_path, folder_config;
+    if (!random && !open_checkpoint(s, c, &folder_config)) return false;
+    if (config_path.empty()) config_path = folder_config;
+    if (random) c->input = "random weights";
+
+    if (!config_path.empty()) {
+        if (!read_json(config_path, &c->config)) return false;
+        c->config_from = config_path;
+        const auto cls = c->config.find("_class_name");
+        if (cls != c->config.end()) {
+            if (!cls->is_string())
+                return svg_err(false, "config '%s': _class_name is not a string", config_path.c_str());
+            c->arch = arch_by_class(cls->get<std::string>());
+            if (!c->arch)
+                return svg_err(false, "unknown architecture '%s' (config _class_name; known: %s)",
+                               cls->get<std::string>().c_str(), known_classes().c_str());
+        }
+    }
+    if (random) {
+        if (config_path.empty()) return svg_err(false, "random weights need a config.json (--config)");
+        if (!c->arch)
+            return svg_err(false, "unknown architecture: config '%s' has no _class_name", config_path.c_str());
+        return c->arch->parameters(c->config, &c->params) || fail_in("config '" + config_path + "'");
+    }
+
+    std::map<std::string, int64_t> names;
+    if (!map_names(c, &names)) return false;
+    if (config_path.empty()) {
+        svg_shape_map shapes;
+        for (const auto &kv : names) {
+            std::vector<int64_t> &shape = shapes[kv.first];
+            shape.resize((size_t)svg_safetensors_n_dims(c->st.get(), kv.second));
+            svg_safetensors_shape(c->st.get(), kv.second, shape.data());
+        }
+        if (!c->arch->infer_config(shapes, &c->config)) return fail_in("'" + c->input + "' has no config.json");
+        c->config_from = "inferred from tensor shapes";
+    }
+    if (!c->arch->parameters(c->config, &c->params)) return fail_in("config (" + c->config_from + ")");
+    if (!check_tensors(c, names)) return false;
+
+    // Default weight type: the checkpoint's own, so nothing is rounded; linear
+    // weights of mixed types keep f32, exact for all of them.
+    std::set<svg_type> types;
+    for (size_t i = 0; i < c->params.size(); i++)
+        if (c->params[i].kind == SVG_PARAM_LINEAR)
+            types.insert(source_type(svg_safetensors_dtype(c->st.get(), c->src_index[i])));
+    c->weight_type = types.size() == 1 ? *types.begin() : SVG_TYPE_F32;
+    return true;
+}
+
+// ------------------------------------------------------------ tensor data
+
+// Run fn(item) for every item in [0, n) on n_threads threads.
+template <typename F>
+void parallel_for(int64_t n, int n_threads, const F &fn) {
+    std::atomic<int64_t> next{0};
+    auto work = [&] {
+        for (int64_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < std::min<int64_t>(n_threads, n); t++) threads.emplace_back(work);
+    work();
+    for (std::thread &t : threads) t.join();
+}
+
+// Elements per parallel work item: a multiple of every block size, so
+// quantized chunks start on a block, and the unit of the random streams.
+constexpr int64_t k_chunk = 1 << 16;
+
+// f32 values → bytes of type (n a multiple of its block size).
+std::vector<uint8_t> from_f32(const float *x, int64_t n, svg_type type, int n_threads) {
+    const svg_type_traits *tr = svg_type_traits_of(type);
+    std::vector<uint8_t> out(n / tr->block_size * tr->type_size);
+    parallel_for((n + k_chunk - 1) / k_chunk, n_threads, [&](int64_t c) {
+        const int64_t b = c * k_chunk, e = std::min(n, b + k_chunk);
+        tr->from_float(x + b, out.data() + b / tr->block_size * tr->type_size, e - b);
+    });
+    return out;
+}
+
+uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t fnv1a(const std::string &s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;
+    return h;
+}
+
+// N(mean, std²) values for tensor `name`. Each chunk has its own stream
+// seeded by (seed, name, chunk), so the values depend on neither the thread
+// count nor the order tensors are written in.
+std::vector<float> random_values(uint64_t seed, const std::string &name, int64_t n, float mean, float std,
+                                 int n_threads) {
+    std::vector<float> out((size_t)n);
+    const uint64_t base = seed ^ fnv1a(name);
+    parallel_for((n + k_chunk - 1) / k_chunk, n_threads, [&](int64_t c) {
+        uint64_t s = base + (uint64_t)c * 0xD1B54A32D192ED03ull;
+        const int64_t b = c * k_chunk, e = std::min(n, b + k_chunk);
+        // Box-Muller: two values per pair of uniforms
+        for (int64_t i = b; i < e; i += 2) {
+            const double u1 = ((splitmix64(&s) >> 11) + 1) * 0x1.0p-53;  // (0, 1]
+            const double u2 = (splitmix64(&s) >> 11) * 0x1.0p-53;
+            const double r = std * std::sqrt(-2 * std::log(u1)), th = 2 * M_PI * u2;
+            out[i] = (float)(mean + r * std::cos(th));
+            if (i + 1 < e) out[i + 1] = (float)(mean + r * std::sin(th));
+        }
+    });
+    return out;
+}
+
+// Write one parameter of c in type `type`.
+bool add_param(svg_gguf_writer *w, const component &c, size_t i, svg_type type, const svg_convert_options &opt,
+               int n_threads) {
+    const svg_convert_param &p = c.params[i];
+    const std::string name = svg_component_tensor_prefix(c.name) + p.name;
+    const int n_dims = (int)p.shape.size();
+    int64_t n = 1;
+    for (int64_t d : p.shape) n *= d;
+
+    std::vector<float> values;
+    if (opt.random) {
+        // small values everywhere so nothing is degenerate; norm scales near 1
+        // so activations keep their size through the network
+        values =
+            random_values(opt.seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, n_threads);
+    } else {
+        const int64_t j = c.src_index[i];
+        if (source_type(svg_safetensors_dtype(c.st.get(), j)) == type)
+            return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(),
+                                                   svg_safetensors_data(c.st.get(), j),
+                                                   svg_safetensors_nbytes(c.st.get(), j));
+        values.resize((size_t)n);
+        if (!svg_safetensors_read_f32(c.st.get(), j, values.data(), n)) return false;
+    }
+    if (type == SVG_TYPE_F32)
+        return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(), values.data(),
+                                               values.size() * sizeof(float));
+    const std::vector<uint8_t> bytes = from_f32(values.data(), n, type, n_threads);
+    return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(), bytes.data(), bytes.size());
+}
+
+// ------------------------------------------------------------ metadata
+
+// One config.json value as svg.<component>.<key> (models/model-file.h).
+bool set_config_kv(svg_gguf_writer *w, const std::string &key, const json &v) {
+    const char *k = key.c_str();
+    if (v.is_boolean()) return svg_gguf_writer_set_bool(w, k, v.get<bool>());
+    if (v.is_number_integer()) return svg_gguf_writer_set_i64(w, k, v.get<int64_t>());
+    if (v.is_number_float()) return svg_gguf_writer_set_f32(w, k, v.get<float>());
+    if (v.is_string()) return svg_gguf_writer_set_str(w, k, v.get<std::string>().c_str());
+    if (v.is_array()) {
+        bool ints = true, numbers = true, strings = true;
+        for (const json &e : v) {
+            ints = ints && e.is_number_integer();
+            numbers = numbers && e.is_number();
+            strings = strings && e.is_string();
+        }
+        if (ints) {
+            const std::vector<int64_t> a = v.get<std::vector<int64_t>>();
+            return svg_gguf_writer_set_arr(w, k, SVG_GGUF_INT64, a.data(), (int64_t)a.size());
+        }
+        if (numbers) {
+            const std::vector<float> a = v.get<std::vector<float>>();
+            return svg_gguf_writer_set_arr(w, k, SVG_GGUF_FLOAT32, a.data(), (int64_t)a.size());
+        }
+        if (strings) {
+            const std::vector<std::string> a = v.get<std::vector<std::string>>();
+            std::vector<const char *> p;
+            for (const std::string &s : a) p.push_back(s.c_str());
+            return svg_gguf_writer_set_arr_str(w, k, p.data(), (int64_t)p.size());
+        }
+    }
+    return svg_err(false, "config key '%s': unsupported value %s", key.c_str(), v.dump().c_str());
+}
+
+bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const std::string &name) {
+    std::vector<const char *> names;
+    for (const component &c : comps) names.push_back(c.name.c_str());
+    if (!svg_gguf_writer_set_str(w, "general.architecture", comps[0].arch->family) ||
+        !svg_gguf_writer_set_str(w, "general.name", name.c_str()) ||
+        !svg_gguf_writer_set_arr_str(w, "svg.components", names.data(), (int64_t)names.size()))
+        return false;
+    for (const component &c : comps) {
+        const std::string prefix = "svg." + c.name + ".";
+        if (!svg_gguf_writer_set_str(w, (prefix + "class").c_str(), c.arch->cls) ||
+            !svg_gguf_writer_set_str(w, (prefix + "tensor_prefix").c_str(), svg_component_tensor_prefix(c.name).c_str()))
+            return false;
+        for (const auto &kv : c.config.items()) {
+            if (kv.key().empty() || kv.key()[0] == '_' || kv.value().is_null()) continue;
+            if (!set_config_kv(w, prefix + kv.key(), kv.value())) return fail_in(c.name);
+        }
+    }
+    return true;
+}
+
+// general.name from a path: the model's folder, not "transformer" or
+// "diffusion_pytorch_model".
+std::string name_from_path(const std::string &path, const std::string &component) {
+    fs::path p = fs::absolute(path).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+        std::string stem = p.filename().string();
+        for (const char *ext : {".index.json", ".safetensors", ".json"})
+            if (stem.size() > strlen(ext) && stem.compare(stem.size() - strlen(ext), std::string::npos, ext) == 0)
+                stem.erase(stem.size() - strlen(ext));
+        if (stem.rfind("diffusion_pytorch_model", 0) != 0 && stem != "config" && stem != "model") return stem;
+        p = p.parent_path();
+    }
+    if (p.filename() == component) p = p.parent_path();
+    return p.filename().string();
+}
+
+bool check_options(const svg_convert_options &opt) {
+    if (opt.sources.empty()) return svg_err(false, "nothing to convert: no source");
+    if (opt.output.empty()) return svg_err(false, "no output file");
+    if (opt.type != SVG_TYPE_COUNT && !is_weight_type(opt.type))
+        return svg_err(false, "type %s is not a weight type (f32, f16, bf16, q8_0, q4_0)", svg_type_name(opt.type));
+    std::set<std::string> seen;
+    for (const svg_convert_source &s : opt.sources) {
+        if (s.component.empty() || s.component.find('.') != std::string::npos)
+            return svg_err(false, "bad component name '%s'", s.component.c_str());
+        if (!seen.insert(s.component).second) return svg_err(false, "component '%s' given twice", s.component.c_str());
+        if (opt.random && !s.path.empty())
+            return svg_err(false, "%s: random weights take no input (got '%s')", s.component.c_str(), s.path.c_str());
+        if (!opt.random && s.path.empty()) return svg_err(false, "%s: no input", s.component.c_str());
+    }
+    // fail before a long conversion, not at the end
+    std::error_code ec;
+    if (fs::is_directory(opt.output, ec)) return svg_err(false, "output '%s' is a directory", opt.output.c_str());
+    fs::path dir = fs::path(opt.output).parent_path();
+    if (dir.empty()) dir = ".";
+    if (access(dir.c_str(), W_OK) != 0)
+        return svg_err(false, "output '%s' is not writable: %s: %s", opt.output.c_str(), dir.c_str(), strerror(errno));
+    return true;
+}
+
+bool convert(const svg_convert_options &opt) {
+    if (!check_options(opt)) return false;
+    const int n_threads = opt.n_threads > 0 ? opt.n_threads : std::max(1u, std::thread::hardware_concurrency());
+    auto log = [&](const std::string &s) {
+        if (opt.log) opt.log(s);
+    };
+
+    std::vector<component> comps(opt.sources.size());
+    for (size_t k = 0; k < comps.size(); k++) {
+        component &c = comps[k];
+        if (!prepare(opt.sources[k], opt.random, &c)) return fail_in(opt.sources[k].component);
+        if (opt.type != SVG_TYPE_COUNT) c.weight_type = opt.type;
+        const std::string prefix = svg_component_tensor_prefix(c.name);
+        for (const svg_convert_param &p : c.params)
+            if (prefix.size() + p.name.size() >= SVG_MAX_NAME)
+                return svg_err(false, "%s: tensor name '%s%s' is longer than the %d bytes a model file allows",
+                               c.name.c_str(), prefix.c_str(), p.name.c_str(), SVG_MAX_NAME - 1);
+        log(c.name + ": " + c.arch->cls + " from " + c.input + (c.scheme.empty() ? "" : " (" + c.scheme + " naming)") +
+            ", config " + c.config_from + ", " + std::to_string(c.params.size()) + " tensors, linear weights " +
+            svg_type_name(c.weight_type));
+    }
+
+    std::unique_ptr<svg_gguf_writer, writer_free> w(svg_gguf_writer_new());
+    if (!w) return false;
+    std::string name = opt.name;
+    if (name.empty())
+        name = opt.random ? name_from_path(opt.sources[0].config_path, opt.sources[0].component) + "-random"
+                          : name_from_path(opt.sources[0].path, opt.sources[0].component);
+    if (!set_metadata(w.get(), comps, name)) return false;
+
+    size_t n_total = 0, done = 0;
+    for (const component &c : comps) n_total += c.params.size();
+    for (const component &c : comps) {
+        for (size_t i = 0; i < c.params.size(); i++) {
+            const svg_convert_param &p = c.params[i];
+            const svg_type type = param_type(p, c.weight_type);
+            const std::string from = c.st ? svg_safetensors_dtype(c.st.get(), c.src_index[i]) : "random";
+            char head[32];
+            snprintf(head, sizeof head, "[%zu/%zu] ", ++done, n_total);
+            log(head + svg_component_tensor_prefix(c.name) + p.name + " " + shape_str(p.shape) + " " + from + " -> " + svg_type_name(type));
+            if (!add_param(w.get(), c, i, type, opt, n_threads)) return fail_in(svg_component_tensor_prefix(c.name) + p.name);
+        }
+    }
+    if (!svg_gguf_writer_write(w.get(), opt.output.c_str())) return false;
+    log("wrote " + opt.output);
+    return true;
+}
+
+}  // namespace
+
+bool svg_convert(const svg_convert_options &opt) {
+    try {
+        return convert(opt);
+    } catch (const std::bad_alloc &) {
+        return svg_err(false, "out of memory");
+    } catch (const std::exception &e) {
+        return svg_err(false, "%s", e.what());
+    }
+}
+
+// ------------------------------------------------------------ command line
+
+const char *svg_convert_usage(void) {
+    return "usage: svg-convert [options] INPUT -o OUTPUT.gguf\n"
+           "       svg-convert --random --config config.json [--seed N] -o OUTPUT.gguf\n"
+           "\n"
+           "INPUT: a diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,\n"
+           "sharded or not), a pipeline folder holding transformer/, or a single-file\n"
+           "checkpoint (original Wan or ComfyUI naming; its config is inferred from the\n"
+           "tensor shapes unless --config is given).\n"
+           "\n"
+           "  -o, --output FILE   model file to write\n"
+           "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
+           "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
+           "                      (default: the checkpoint's; other tensors stay f32)\n"
+           "      --random        random weights for --config instead of a checkpoint\n"
+           "      --seed N        random seed (default 0)\n"
+           "      --name NAME     general.name (default: the model folder's or file's name)\n"
+           "  -j, --threads N     worker threads (default: all)\n"
+           "  -q, --quiet         no progress output\n"
+           "  -h, --help          this text\n";
+}
+
+bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_options *out, bool *help) {
+    *help = false;
+    svg_convert_options o;
+    svg_convert_source src;
+    std::vector<std::string> inputs;
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        std::string arg = argv[i], inline_value;
+        bool has_inline = false;
+        const size_t eq = arg.find('=');
+        if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            inline_value = arg.substr(eq + 1);
+            arg.erase(eq);
+            has_inline = true;
+        }
+        bool took_value = false;
+        auto value = [&](std::string *v) {
+            took_value = true;
+            if (has_inline)
+                *v = inline_value;
+            else if (i + 1 < argc)
+                *v = argv[++i];
+            else
+                return svg_err(false, "option %s needs a value", arg.c_str());
+            return true;
+        };
+        std::string v;
+        if (arg == "-h" || arg == "--help") {
+            *help = true;
+            return true;
+        } else if (arg == "-o" || arg == "--output") {
+            if (!value(&o.output)) return false;
+        } else if (arg == "-c" || arg == "--config") {
+            if (!value(&src.config_path)) return false;
+        } else if (arg == "-t" || arg == "--type") {
+            if (!value(&v)) return false;
+            if (!svg_type_from_name(v.c_str(), &o.type) || !is_weight_type(o.type))
+                return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
+        } else if (arg == "--random") {
+            o.random = true;
+        } else if (arg == "--seed") {
+            if (!value(&v)) return false;
+            char *end = nullptr;
+            errno = 0;
+            o.seed = strtoull(v.c_str(), &end, 0);
+            if (v.empty() || *end || errno || v[0] == '-') return svg_err(false, "bad --seed '%s'", v.c_str());
+        } else if (arg == "--name") {
+            if (!value(&o.name)) return false;
+        } else if (arg == "-j" || arg == "--threads") {
+            if (!value(&v)) return false;
+            char *end = nullptr;
+            const long n = strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || n < 1 || n > 4096) return svg_err(false, "bad --threads '%s'", v.c_str());
+            o.n_threads = (int)n;
+        } else if (arg == "-q" || arg == "--quiet") {
+            quiet = true;
+        } else if (arg.size() > 1 && arg[0] == '-') {
+            return svg_err(false, "unknown option '%s' (see --help)", argv[i]);
+        } else {
+            inputs.push_back(arg);
+        }
+        if (has_inline && !took_value) return svg_err(false, "option %s takes no value", arg.c_str());
+    }
+    if (inputs.size() > 1) return svg_err(false, "one input expected, got %zu", inputs.size());
+    if (!inputs.empty()) src.path = inputs[0];
+    if (!o.random && src.path.empty()) return svg_err(false, "no input (see --help)");
+    if (o.output.empty()) return svg_err(false, "no output file (-o FILE)");
+    o.sources.push_back(src);
+    if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };
+    *out = std::move(o);
+    return true;
+}

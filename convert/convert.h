@@ -1,0 +1,101 @@
+// Checkpoint → svg.cpp model file: reads what users download (diffusers model
+// or pipeline folders, original / ComfyUI single-file checkpoints) and writes
+// one GGUF in the layout of models/model-file.h, optionally re-typed or
+// quantized. Several components (transformer, later text encoder, VAE) go into
+// one file under distinct name prefixes; each is one svg_convert_source.
+//
+// Errors: functions return false and set svg_last_error() to one line.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "svg.h"
+
+// One component of the output file.
+struct svg_convert_source {
+    // Tensor name prefix and svg.<component>.* key prefix. For a pipeline
+    // folder, also the sub-folder read ("<path>/<component>/").
+    std::string component = "transformer";
+    // A diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,
+    // sharded or not), a pipeline folder holding <component>/, or a single
+    // checkpoint file (.safetensors or .safetensors.index.json). Empty with
+    // svg_convert_options::random.
+    std::string path;
+    // config.json used instead of the folder's, or instead of inferring the
+    // hyper-parameters from a single file's tensor shapes. Required with random.
+    std::string config_path;
+};
+
+struct svg_convert_options {
+    std::vector<svg_convert_source> sources;
+    std::string output;
+    std::string name;  // general.name; empty: derived from the first source's path
+    // Type of the 2-D linear weights (f32, f16, bf16, q8_0, q4_0); every other
+    // tensor is written f32. SVG_TYPE_COUNT: the source's own float type
+    // (f32 with random).
+    svg_type type = SVG_TYPE_COUNT;
+    // Random weights from each source's config instead of reading a checkpoint.
+    bool random = false;
+    uint64_t seed = 0;
+    int n_threads = 0;  // <= 0: hardware threads
+    // Progress lines (one per component and per tensor); may be empty.
+    std::function<void(const std::string &)> log;
+};
+
+// Convert (or generate) every source and write options.output.
+bool svg_convert(const svg_convert_options &opt);
+
+// Parse the svg-convert command line (argv[0] is the program name). Sets
+// *help when --help was given (nothing else is then checked).
+bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_options *out, bool *help);
+// The --help text.
+const char *svg_convert_usage(void);
+
+// ------------------------------------------------------------ architectures
+// What the converter knows about one network class. Adding a component kind
+// (text encoder, VAE) is adding one of these to the table in convert.cpp.
+
+// How a parameter is stored: only LINEAR weights take the requested type.
+enum svg_param_kind {
+    SVG_PARAM_LINEAR,  // 2-D [out, in] weight of a linear layer
+    SVG_PARAM_CONV,    // convolution kernel
+    SVG_PARAM_NORM,    // normalization scale (random init: around 1)
+    SVG_PARAM_BIAS,
+    SVG_PARAM_TABLE,  // embedding / modulation / position table
+};
+
+struct svg_convert_param {
+    std::string name;            // diffusers name, without the component prefix
+    std::vector<int64_t> shape;  // PyTorch order
+    svg_param_kind kind;
+};
+
+// Tensor name → shape (PyTorch order).
+using svg_shape_map = std::map<std::string, std::vector<int64_t>>;
+
+struct svg_convert_arch {
+    const char *cls;     // diffusers _class_name, "WanTransformer3DModel"
+    const char *family;  // general.architecture, "wan"
+    // Map checkpoint tensor names (any "model.diffusion_model." prefix already
+    // stripped) to diffusers names, one for one; names the scheme does not
+    // know are passed through (validation reports them). false + error when
+    // the names follow none of the class's naming schemes. *scheme: a word for
+    // the log ("diffusers", "original").
+    bool (*rename)(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme);
+    // The config.json a checkpoint with these (diffusers-named) tensors has.
+    bool (*infer_config)(const svg_shape_map &shapes, nlohmann::json *config);
+    // Every parameter of a model with this config, in module order.
+    bool (*parameters)(const nlohmann::json &config, std::vector<svg_convert_param> *out);
+};
+
+// Wan 2.1 / 2.2 transformer (convert-wan.cpp).
+extern const svg_convert_arch svg_convert_arch_wan;
+
+// Wan's config inference with an explicit head size: the shapes fix the inner
+// dim but not how it splits into heads; the releases all use 128.
+bool svg_wan_infer_config(const svg_shape_map &shapes, int64_t head_dim, nlohmann::json *config);

@@ -1,0 +1,817 @@
+// The converter (convert/): the Wan goldens from every source layout, name
+// mapping, config inference, output types, random weights, errors, and the
+// model-file contract (models/model-file.h).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "convert/convert.h"
+#include "models/model-file.h"
+#include "svg.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const std::string k_goldens = std::string(SVG_TEST_DATA) + "/goldens/";
+
+std::string folder(const std::string &c) { return k_goldens + c + "/transformer"; }
+std::string original_file(const std::string &c) { return k_goldens + c + "/transformer_original_naming.safetensors"; }
+std::string config_file(const std::string &c) { return folder(c) + "/config.json"; }
+
+json read_json(const std::string &path) {
+    std::ifstream f(path);
+    return json::parse(f);
+}
+
+// ---------------------------------------------------------------- safetensors
+
+struct st_entry {
+    std::string name, dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> data;
+};
+
+// The format: u64 header length, JSON header, data.
+void write_safetensors(const std::string &path, const std::vector<st_entry> &entries) {
+    json h = json::object();
+    size_t off = 0;
+    for (const st_entry &e : entries) {
+        h[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {off, off + e.data.size()}}};
+        off += e.data.size();
+    }
+    std::string hs = h.dump();
+    hs.resize((hs.size() + 7) / 8 * 8, ' ');
+    std::ofstream f(path, std::ios::binary);
+    const uint64_t n = hs.size();
+    f.write((const char *)&n, 8);
+    f.write(hs.data(), (std::streamsize)hs.size());
+    for (const st_entry &e : entries) f.write((const char *)e.data.data(), (std::streamsize)e.data.size());
+    ASSERT_TRUE(f.good()) << path;
+}
+
+std::vector<st_entry> read_safetensors(const std::string &path) {
+    svg_safetensors *st = svg_safetensors_open(path.c_str());
+    EXPECT_NE(st, nullptr) << svg_last_error();
+    std::vector<st_entry> out;
+    for (int64_t i = 0; st && i < svg_safetensors_n_tensors(st); i++) {
+        st_entry e;
+        e.name = svg_safetensors_name(st, i);
+        e.dtype = svg_safetensors_dtype(st, i);
+        e.shape.resize((size_t)svg_safetensors_n_dims(st, i));
+        svg_safetensors_shape(st, i, e.shape.data());
+        const uint8_t *d = (const uint8_t *)svg_safetensors_data(st, i);
+        e.data.assign(d, d + svg_safetensors_nbytes(st, i));
+        out.push_back(std::move(e));
+    }
+    svg_safetensors_free(st);
+    return out;
+}
+
+std::vector<float> as_f32(const st_entry &e) {
+    std::vector<float> v(e.data.size() / 4);
+    memcpy(v.data(), e.data.data(), v.size() * 4);
+    return v;
+}
+
+// An F32 entry re-encoded as F16 or BF16.
+st_entry to_16bit(const st_entry &e, const std::string &dtype) {
+    st_entry o = e;
+    o.dtype = dtype;
+    const std::vector<float> v = as_f32(e);
+    o.data.resize(v.size() * 2);
+    for (size_t i = 0; i < v.size(); i++) {
+        const uint16_t h = dtype == "F16" ? svg_fp32_to_fp16(v[i]) : svg_fp32_to_bf16(v[i]);
+        memcpy(&o.data[i * 2], &h, 2);
+    }
+    return o;
+}
+
+// ---------------------------------------------------------------- gguf
+
+struct gguf_free {
+    void operator()(svg_gguf *f) const { svg_gguf_free(f); }
+};
+using gguf_ptr = std::unique_ptr<svg_gguf, gguf_free>;
+
+gguf_ptr open_gguf(const std::string &path) {
+    gguf_ptr f(svg_gguf_open(path.c_str()));
+    EXPECT_TRUE(f) << svg_last_error();
+    return f;
+}
+
+std::vector<int64_t> tensor_shape(const svg_gguf *f, int64_t i) {
+    std::vector<int64_t> s((size_t)svg_gguf_tensor_n_dims(f, i));
+    svg_gguf_tensor_shape(f, i, s.data());
+    return s;
+}
+
+// The tensor as f32 (any float or quantized type).
+std::vector<float> tensor_f32(const svg_gguf *f, int64_t i) {
+    int64_t n = 1;
+    for (int64_t d : tensor_shape(f, i)) n *= d;
+    std::vector<float> out((size_t)n);
+    svg_type_traits_of(svg_gguf_tensor_type(f, i))->to_float(svg_gguf_tensor_data(f, i), out.data(), n);
+    return out;
+}
+
+// Same tensors in the same order: names, types, shapes, bytes.
+void expect_same_tensors(const std::string &a_path, const std::string &b_path) {
+    gguf_ptr a = open_gguf(a_path), b = open_gguf(b_path);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(svg_gguf_n_tensors(a.get()), svg_gguf_n_tensors(b.get()));
+    for (int64_t i = 0; i < svg_gguf_n_tensors(a.get()); i++) {
+        const std::string name = svg_gguf_tensor_name(a.get(), i);
+        SCOPED_TRACE(name);
+        EXPECT_EQ(name, svg_gguf_tensor_name(b.get(), i));
+        EXPECT_EQ(svg_gguf_tensor_type(a.get(), i), svg_gguf_tensor_type(b.get(), i));
+        EXPECT_EQ(tensor_shape(a.get(), i), tensor_shape(b.get(), i));
+        ASSERT_EQ(svg_gguf_tensor_nbytes(a.get(), i), svg_gguf_tensor_nbytes(b.get(), i));
+        EXPECT_EQ(0, memcmp(svg_gguf_tensor_data(a.get(), i), svg_gguf_tensor_data(b.get(), i),
+                            svg_gguf_tensor_nbytes(a.get(), i)));
+    }
+}
+
+// svg.transformer.* holds exactly the config's keys (less '_' keys and nulls)
+// with the contract's types, plus the class.
+void expect_metadata_is_config(const svg_gguf *f, const json &config) {
+    EXPECT_STREQ(svg_gguf_get_string(f, "general.architecture"), "wan");
+    EXPECT_STREQ(svg_gguf_get_string(f, "svg.transformer.class"), "WanTransformer3DModel");
+    const int64_t comps = svg_gguf_find_key(f, "svg.components");
+    ASSERT_GE(comps, 0);
+    ASSERT_EQ(svg_gguf_arr_n(f, comps), 1);
+    EXPECT_STREQ(svg_gguf_arr_str(f, comps, 0), "transformer");
+
+    std::set<std::string> expected = {"svg.transformer.class", "svg.transformer.tensor_prefix"};
+    for (const auto &kv : config.items()) {
+        if (kv.key()[0] == '_' || kv.value().is_null()) continue;
+        const std::string key = "svg.transformer." + kv.key();
+        SCOPED_TRACE(key);
+        expected.insert(key);
+        const int64_t i = svg_gguf_find_key(f, key.c_str());
+        ASSERT_GE(i, 0);
+        const json &v = kv.value();
+        if (v.is_boolean()) {
+            ASSERT_EQ(svg_gguf_kv_type(f, i), SVG_GGUF_BOOL);
+            EXPECT_EQ(svg_gguf_get_bool(f, i), v.get<bool>());
+        } else if (v.is_number_integer()) {
+            ASSERT_EQ(svg_gguf_kv_type(f, i), SVG_GGUF_INT64);
+            EXPECT_EQ(svg_gguf_get_i64(f, i), v.get<int64_t>());
+        } else if (v.is_number_float()) {
+            ASSERT_EQ(svg_gguf_kv_type(f, i), SVG_GGUF_FLOAT32);
+            EXPECT_EQ(svg_gguf_get_f32(f, i), v.get<float>());
+        } else if (v.is_string()) {
+            ASSERT_EQ(svg_gguf_kv_type(f, i), SVG_GGUF_STRING);
+            EXPECT_EQ(svg_gguf_get_str(f, i), v.get<std::string>());
+        } else {
+            ASSERT_TRUE(v.is_array());
+            ASSERT_EQ(svg_gguf_arr_type(f, i), SVG_GGUF_INT64);
+            const std::vector<int64_t> want = v.get<std::vector<int64_t>>();
+            ASSERT_EQ(svg_gguf_arr_n(f, i), (int64_t)want.size());
+            const int64_t *got = (const int64_t *)svg_gguf_arr_data(f, i);
+            EXPECT_EQ(std::vector<int64_t>(got, got + want.size()), want);
+        }
+    }
+    std::set<std::string> got;
+    for (int64_t i = 0; i < svg_gguf_n_kv(f); i++) {
+        const std::string key = svg_gguf_key(f, i);
+        if (key.rfind("svg.transformer.", 0) == 0) got.insert(key);
+    }
+    EXPECT_EQ(got, expected);
+}
+
+// ---------------------------------------------------------------- fixture
+
+class Convert : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::string name = std::string(info->test_suite_name()) + "-" + info->name();
+        for (char &c : name)
+            if (!isalnum((unsigned char)c)) c = '_';
+        dir_ = fs::temp_directory_path() / ("svg-test-convert-" + std::to_string(getpid()) + "-" + name);
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string tmp(const std::string &name) const { return (dir_ / name).string(); }
+
+    static svg_convert_options options(const std::string &input, const std::string &output,
+                                       const std::string &config = "", svg_type type = SVG_TYPE_COUNT) {
+        svg_convert_options o;
+        o.sources.push_back({"transformer", input, config});
+        o.output = output;
+        o.type = type;
+        return o;
+    }
+
+    // Convert; on failure the error is in error_.
+    bool convert(const svg_convert_options &o) {
+        const bool ok = svg_convert(o);
+        error_ = ok ? "" : svg_last_error();
+        return ok;
+    }
+    // Expect a one-line error containing every fragment.
+    void expect_error(const svg_convert_options &o, const std::vector<std::string> &fragments) {
+        ASSERT_FALSE(convert(o));
+        EXPECT_EQ(error_.find('\n'), std::string::npos) << error_;
+        for (const std::string &s : fragments)
+            EXPECT_NE(error_.find(s), std::string::npos) << "'" << s << "' not in: " << error_;
+        if (!fs::is_directory(o.output)) {
+            EXPECT_FALSE(fs::exists(o.output));
+        }
+    }
+
+    fs::path dir_;
+    std::string error_;
+};
+
+class ConvertWan : public Convert, public ::testing::WithParamInterface<const char *> {};
+
+INSTANTIATE_TEST_SUITE_P(Goldens, ConvertWan, ::testing::Values("wan_t2v", "wan_i2v"));
+
+// ---------------------------------------------------------------- sources
+
+TEST_P(ConvertWan, FolderHoldsConfigAndWeights) {
+    const std::string out = tmp("folder.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), out))) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    expect_metadata_is_config(f.get(), read_json(config_file(GetParam())));
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "general.name"), GetParam());
+
+    // every tensor, f32 as in the source, bytes untouched
+    const std::vector<st_entry> src = read_safetensors(folder(GetParam()) + "/diffusion_pytorch_model.safetensors");
+    ASSERT_EQ(svg_gguf_n_tensors(f.get()), (int64_t)src.size());
+    for (const st_entry &e : src) {
+        SCOPED_TRACE(e.name);
+        const int64_t i = svg_gguf_find_tensor(f.get(), ("dit." + e.name).c_str());
+        ASSERT_GE(i, 0);
+        EXPECT_EQ(svg_gguf_tensor_type(f.get(), i), SVG_TYPE_F32);
+        EXPECT_EQ(tensor_shape(f.get(), i), e.shape);
+        ASSERT_EQ(svg_gguf_tensor_nbytes(f.get(), i), e.data.size());
+        EXPECT_EQ(0, memcmp(svg_gguf_tensor_data(f.get(), i), e.data.data(), e.data.size()));
+    }
+}
+
+TEST_P(ConvertWan, OriginalNamingMatchesFolder) {
+    const std::string a = tmp("folder.gguf"), b = tmp("original.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), a))) << error_;
+    ASSERT_TRUE(convert(options(original_file(GetParam()), b, config_file(GetParam())))) << error_;
+    expect_same_tensors(a, b);
+    gguf_ptr f = open_gguf(b);
+    ASSERT_TRUE(f);
+    expect_metadata_is_config(f.get(), read_json(config_file(GetParam())));
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "general.name"), "transformer_original_naming");
+}
+
+TEST_P(ConvertWan, PipelineFolderReadsTransformer) {
+    const std::string a = tmp("folder.gguf"), b = tmp("pipeline.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), a))) << error_;
+    ASSERT_TRUE(convert(options(k_goldens + GetParam(), b))) << error_;
+    expect_same_tensors(a, b);
+}
+
+// A sharded folder (index.json + shards), as large models ship.
+TEST_F(Convert, ShardedFolderMatchesSingleFile) {
+    const std::vector<st_entry> entries = read_safetensors(folder("wan_t2v") + "/diffusion_pytorch_model.safetensors");
+    fs::create_directories(tmp("sharded"));
+    fs::copy_file(config_file("wan_t2v"), tmp("sharded/config.json"));
+    const std::string shards[2] = {"diffusion_pytorch_model-00001-of-00002.safetensors",
+                                   "diffusion_pytorch_model-00002-of-00002.safetensors"};
+    const size_t half = entries.size() / 2;
+    write_safetensors(tmp("sharded/" + shards[0]), {entries.begin(), entries.begin() + half});
+    write_safetensors(tmp("sharded/" + shards[1]), {entries.begin() + half, entries.end()});
+    json index = {{"metadata", json::object()}, {"weight_map", json::object()}};
+    for (size_t i = 0; i < entries.size(); i++) index["weight_map"][entries[i].name] = shards[i < half ? 0 : 1];
+    std::ofstream(tmp("sharded/diffusion_pytorch_model.safetensors.index.json")) << index.dump();
+    const std::string a = tmp("folder.gguf"), b = tmp("sharded.gguf");
+    ASSERT_TRUE(convert(options(folder("wan_t2v"), a))) << error_;
+    ASSERT_TRUE(convert(options(tmp("sharded"), b))) << error_;
+    expect_same_tensors(a, b);
+}
+
+// Components share one file under their own prefixes (Wan 2.2 A14B has a
+// second transformer for the low-noise steps).
+TEST_F(Convert, ComponentsShareOneFile) {
+    svg_convert_options o = options(folder("wan_t2v"), tmp("two.gguf"), "", SVG_TYPE_Q8_0);
+    o.sources.push_back({"transformer_2", original_file("wan_t2v"), config_file("wan_t2v")});
+    ASSERT_TRUE(convert(o)) << error_;
+    gguf_ptr f = open_gguf(o.output);
+    ASSERT_TRUE(f);
+    const int64_t comps = svg_gguf_find_key(f.get(), "svg.components");
+    ASSERT_EQ(svg_gguf_arr_n(f.get(), comps), 2);
+    EXPECT_STREQ(svg_gguf_arr_str(f.get(), comps, 1), "transformer_2");
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "svg.transformer_2.class"), "WanTransformer3DModel");
+    int64_t layers = 0;
+    EXPECT_TRUE(svg_gguf_get_int(f.get(), "svg.transformer_2.num_layers", &layers));
+    EXPECT_EQ(layers, 2);
+    const int64_t n = svg_gguf_n_tensors(f.get());
+    ASSERT_EQ(n % 2, 0);
+    for (int64_t i = 0; i < n / 2; i++) {
+        const std::string name = svg_gguf_tensor_name(f.get(), i);
+        SCOPED_TRACE(name);
+        const int64_t j = svg_gguf_find_tensor(f.get(), ("dit2." + name.substr(strlen("dit."))).c_str());
+        ASSERT_GE(j, n / 2);
+        EXPECT_EQ(svg_gguf_tensor_type(f.get(), i), svg_gguf_tensor_type(f.get(), j));
+        ASSERT_EQ(svg_gguf_tensor_nbytes(f.get(), i), svg_gguf_tensor_nbytes(f.get(), j));
+        EXPECT_EQ(0, memcmp(svg_gguf_tensor_data(f.get(), i), svg_gguf_tensor_data(f.get(), j),
+                            svg_gguf_tensor_nbytes(f.get(), i)));
+    }
+    o.sources[1].component = "transformer";
+    o.output = tmp("dup.gguf");
+    expect_error(o, {"component 'transformer' given twice"});
+}
+
+// ComfyUI checkpoints nest the same names under model.diffusion_model.
+TEST_P(ConvertWan, ComfyPrefixIsStripped) {
+    std::vector<st_entry> entries = read_safetensors(original_file(GetParam()));
+    for (st_entry &e : entries) e.name = "model.diffusion_model." + e.name;
+    const std::string comfy = tmp("comfy.safetensors");
+    write_safetensors(comfy, entries);
+    const std::string a = tmp("folder.gguf"), b = tmp("comfy.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), a))) << error_;
+    ASSERT_TRUE(convert(options(comfy, b, config_file(GetParam())))) << error_;
+    expect_same_tensors(a, b);
+}
+
+// ---------------------------------------------------------------- config inference
+
+svg_shape_map diffusers_shapes(const std::string &path) {
+    std::vector<std::string> names, mapped;
+    svg_shape_map shapes;
+    const std::vector<st_entry> entries = read_safetensors(path);
+    for (const st_entry &e : entries) names.push_back(e.name);
+    std::string scheme;
+    EXPECT_TRUE(svg_convert_arch_wan.rename(names, &mapped, &scheme)) << svg_last_error();
+    for (size_t i = 0; i < mapped.size(); i++) shapes[mapped[i]] = entries[i].shape;
+    return shapes;
+}
+
+// Everything but the head split (fixed at 128 in the releases, 12 here) and
+// rope_max_seq_len (no tensor carries it; 1024 in the releases, 64 here)
+// comes from the shapes.
+TEST_P(ConvertWan, InferredConfigMatchesGolden) {
+    json golden = read_json(config_file(GetParam()));
+    golden.erase("_diffusers_version");
+    for (const std::string &path :
+         {original_file(GetParam()), folder(GetParam()) + "/diffusion_pytorch_model.safetensors"}) {
+        SCOPED_TRACE(path);
+        json inferred;
+        ASSERT_TRUE(svg_wan_infer_config(diffusers_shapes(path), 12, &inferred)) << svg_last_error();
+        EXPECT_EQ(inferred["rope_max_seq_len"], 1024);
+        inferred["rope_max_seq_len"] = golden["rope_max_seq_len"];
+        EXPECT_EQ(inferred, golden) << inferred.dump() << "\n" << golden.dump();
+    }
+}
+
+// Without --config the tiny file (inner dim 24) cannot split into heads of 128.
+TEST_P(ConvertWan, InferenceRefusesInnerDimNotMultipleOf128) {
+    expect_error(options(original_file(GetParam()), tmp("out.gguf")),
+                 {"transformer", "inner dim 24", "head size 128", "--config"});
+}
+
+// A single file at a real head size: inferred with 128-wide heads. Diffusers
+// names, bf16 weights (as hub single files ship), FLF2V's position table.
+class ConvertInfer : public Convert, public ::testing::WithParamInterface<bool> {};
+INSTANTIATE_TEST_SUITE_P(Variants, ConvertInfer, ::testing::Values(false, true),
+                         [](const auto &info) { return info.param ? "flf2v" : "t2v"; });
+
+TEST_P(ConvertInfer, HeadSize128FromShapes) {
+    json config = {{"_class_name", "WanTransformer3DModel"},
+                   {"attention_head_dim", 128},
+                   {"num_attention_heads", 2},
+                   {"cross_attn_norm", true},
+                   {"eps", 1e-6},
+                   {"ffn_dim", 64},
+                   {"freq_dim", 256},
+                   {"in_channels", 16},
+                   {"num_layers", 2},
+                   {"out_channels", 16},
+                   {"patch_size", {1, 2, 2}},
+                   {"qk_norm", "rms_norm_across_heads"},
+                   {"rope_max_seq_len", 1024},
+                   {"text_dim", 32},
+                   {"image_dim", nullptr},
+                   {"added_kv_proj_dim", nullptr},
+                   {"pos_embed_seq_len", nullptr}};
+    if (GetParam()) {
+        config["in_channels"] = 36;
+        config["image_dim"] = 64;
+        config["added_kv_proj_dim"] = 256;
+        config["pos_embed_seq_len"] = 514;
+    }
+    std::vector<svg_convert_param> params;
+    ASSERT_TRUE(svg_convert_arch_wan.parameters(config, &params)) << svg_last_error();
+    std::vector<st_entry> entries;
+    uint16_t k = 0;
+    for (const svg_convert_param &p : params) {
+        st_entry e{p.name, "BF16", p.shape, {}};
+        int64_t n = 1;
+        for (int64_t d : p.shape) n *= d;
+        for (int64_t i = 0; i < n; i++, k++) {
+            const uint16_t h = svg_fp32_to_bf16((float)(k % 61) / 61.f - 0.5f);
+            e.data.push_back((uint8_t)h);
+            e.data.push_back((uint8_t)(h >> 8));
+        }
+        entries.push_back(std::move(e));
+    }
+    const std::string file = tmp("model.safetensors"), out = tmp("model.gguf");
+    write_safetensors(file, entries);
+    ASSERT_TRUE(convert(options(file, out))) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    expect_metadata_is_config(f.get(), config);
+    // default type: the checkpoint's bf16 for linear weights, f32 (exact) elsewhere
+    for (size_t i = 0; i < params.size(); i++) {
+        SCOPED_TRACE(params[i].name);
+        const int64_t t = svg_gguf_find_tensor(f.get(), ("dit." + params[i].name).c_str());
+        ASSERT_GE(t, 0);
+        EXPECT_EQ(svg_gguf_tensor_type(f.get(), t), params[i].kind == SVG_PARAM_LINEAR ? SVG_TYPE_BF16 : SVG_TYPE_F32);
+        const std::vector<float> got = tensor_f32(f.get(), t);
+        const uint16_t *src = (const uint16_t *)entries[i].data.data();
+        for (size_t j = 0; j < got.size(); j++) ASSERT_EQ(got[j], svg_bf16_to_fp32(src[j])) << j;
+    }
+}
+
+// ---------------------------------------------------------------- types
+
+struct type_case {
+    svg_type type;
+    double max_rel_l2;  // of dequantized linear weights against the f32 source
+};
+
+class ConvertType : public Convert, public ::testing::WithParamInterface<type_case> {};
+INSTANTIATE_TEST_SUITE_P(Types, ConvertType,
+                         ::testing::Values(type_case{SVG_TYPE_F32, 0}, type_case{SVG_TYPE_F16, 1e-3},
+                                           type_case{SVG_TYPE_BF16, 1e-2}, type_case{SVG_TYPE_Q8_0, 1e-2},
+                                           type_case{SVG_TYPE_Q4_0, 0.15}),
+                         [](const auto &info) { return std::string(svg_type_name(info.param.type)); });
+
+TEST_P(ConvertType, LinearWeightsTakeTheType) {
+    const svg_type type = GetParam().type;
+    const std::string out = tmp("out.gguf");
+    ASSERT_TRUE(convert(options(folder("wan_t2v"), out, "", type))) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    const int64_t block = svg_type_traits_of(type)->block_size;
+    int n_typed = 0;
+    for (const st_entry &e : read_safetensors(folder("wan_t2v") + "/diffusion_pytorch_model.safetensors")) {
+        SCOPED_TRACE(e.name);
+        const int64_t i = svg_gguf_find_tensor(f.get(), ("dit." + e.name).c_str());
+        ASSERT_GE(i, 0);
+        // in Wan every 2-D weight is a linear layer's
+        const bool linear =
+            e.shape.size() == 2 && e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, ".weight") == 0;
+        const svg_type want = linear && e.shape[1] % block == 0 ? type : SVG_TYPE_F32;
+        EXPECT_EQ(svg_gguf_tensor_type(f.get(), i), want);
+        n_typed += want == type;
+        const std::vector<float> src = as_f32(e), got = tensor_f32(f.get(), i);
+        ASSERT_EQ(got.size(), src.size());
+        double num = 0, den = 0;
+        for (size_t j = 0; j < src.size(); j++) {
+            num += (got[j] - src[j]) * (got[j] - src[j]);
+            den += src[j] * src[j];
+        }
+        EXPECT_LE(std::sqrt(num / den), want == SVG_TYPE_F32 ? 0.0 : GetParam().max_rel_l2);
+        if (type == SVG_TYPE_F16 && want == type) {
+            for (size_t j = 0; j < src.size(); j++) ASSERT_EQ(got[j], svg_fp16_to_fp32(svg_fp32_to_fp16(src[j])));
+        }
+    }
+    // at least the tiny model's [*, 32] and [*, 256] weights are whole q blocks
+    EXPECT_GE(n_typed, 4);
+}
+
+// 16-bit sources: the default keeps their type for linear weights (bytes
+// untouched) and widens everything else; a real release mixes bf16 weights
+// with f32 norms and keeps bf16.
+class ConvertSource : public Convert, public ::testing::WithParamInterface<const char *> {};
+INSTANTIATE_TEST_SUITE_P(Dtypes, ConvertSource, ::testing::Values("F16", "BF16", "mixed"),
+                         [](const auto &info) { return std::string(info.param); });
+
+TEST_P(ConvertSource, DefaultTypeIsTheSources) {
+    const std::string dtype = GetParam();
+    std::vector<st_entry> entries = read_safetensors(original_file("wan_t2v"));
+    for (st_entry &e : entries)
+        if (dtype != "mixed" || e.shape.size() == 2) e = to_16bit(e, dtype == "mixed" ? "BF16" : dtype);
+    const std::string file = tmp("half.safetensors"), out = tmp("half.gguf");
+    write_safetensors(file, entries);
+    ASSERT_TRUE(convert(options(file, out, config_file("wan_t2v")))) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    const svg_type half = dtype == "F16" ? SVG_TYPE_F16 : SVG_TYPE_BF16;
+    std::vector<std::string> names, mapped;
+    for (const st_entry &e : entries) names.push_back(e.name);
+    std::string scheme;
+    ASSERT_TRUE(svg_convert_arch_wan.rename(names, &mapped, &scheme));
+    for (size_t k = 0; k < entries.size(); k++) {
+        SCOPED_TRACE(mapped[k]);
+        const st_entry &e = entries[k];
+        const int64_t i = svg_gguf_find_tensor(f.get(), ("dit." + mapped[k]).c_str());
+        ASSERT_GE(i, 0);
+        const bool linear = e.shape.size() == 2;
+        EXPECT_EQ(svg_gguf_tensor_type(f.get(), i), linear ? half : SVG_TYPE_F32);
+        if (linear) {
+            ASSERT_EQ(svg_gguf_tensor_nbytes(f.get(), i), e.data.size());
+            EXPECT_EQ(0, memcmp(svg_gguf_tensor_data(f.get(), i), e.data.data(), e.data.size()));
+        } else {
+            const std::vector<float> got = tensor_f32(f.get(), i);
+            std::vector<float> want = as_f32(e);
+            if (e.dtype != "F32") {
+                const uint16_t *h = (const uint16_t *)e.data.data();
+                want.resize(e.data.size() / 2);
+                for (size_t j = 0; j < want.size(); j++)
+                    want[j] = e.dtype == "F16" ? svg_fp16_to_fp32(h[j]) : svg_bf16_to_fp32(h[j]);
+            }
+            EXPECT_EQ(got, want);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- random weights
+
+TEST_P(ConvertWan, RandomHasTheRealNamesAndShapes) {
+    const std::string real = tmp("real.gguf"), r1 = tmp("r1.gguf"), r2 = tmp("r2.gguf"), r3 = tmp("r3.gguf"),
+                      rq = tmp("rq.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), real))) << error_;
+    svg_convert_options o = options("", r1, config_file(GetParam()));
+    o.random = true;
+    o.seed = 7;
+    o.n_threads = 1;
+    ASSERT_TRUE(convert(o)) << error_;
+    o.output = r2;
+    o.n_threads = 3;  // values do not depend on the thread count
+    ASSERT_TRUE(convert(o)) << error_;
+    o.output = r3;
+    o.seed = 8;
+    ASSERT_TRUE(convert(o)) << error_;
+    o.output = rq;
+    o.type = SVG_TYPE_Q4_0;
+    ASSERT_TRUE(convert(o)) << error_;
+    expect_same_tensors(r1, r2);
+
+    gguf_ptr a = open_gguf(real), b = open_gguf(r1), c = open_gguf(r3), q = open_gguf(rq);
+    ASSERT_TRUE(a && b && c && q);
+    expect_metadata_is_config(b.get(), read_json(config_file(GetParam())));
+    ASSERT_EQ(svg_gguf_n_tensors(a.get()), svg_gguf_n_tensors(b.get()));
+    for (int64_t i = 0; i < svg_gguf_n_tensors(a.get()); i++) {
+        const std::string name = svg_gguf_tensor_name(a.get(), i);
+        SCOPED_TRACE(name);
+        EXPECT_EQ(name, svg_gguf_tensor_name(b.get(), i));
+        EXPECT_EQ(tensor_shape(a.get(), i), tensor_shape(b.get(), i));
+        EXPECT_EQ(svg_gguf_tensor_type(b.get(), i), SVG_TYPE_F32);
+        const std::vector<int64_t> shape = tensor_shape(q.get(), i);
+        EXPECT_EQ(svg_gguf_tensor_type(q.get(), i),
+                  shape.size() == 2 && shape[1] % 32 == 0 ? SVG_TYPE_Q4_0 : SVG_TYPE_F32);
+        EXPECT_NE(0, memcmp(svg_gguf_tensor_data(b.get(), i), svg_gguf_tensor_data(c.get(), i),
+                            svg_gguf_tensor_nbytes(b.get(), i)));  // another seed
+        // N(0, 0.02), norm scales N(1, 0.02)
+        const std::vector<float> v = tensor_f32(b.get(), i);
+        double mean = 0, var = 0;
+        for (float x : v) mean += x;
+        mean /= (double)v.size();
+        for (float x : v) var += (x - mean) * (x - mean);
+        const double sd = std::sqrt(var / (double)v.size());
+        const bool norm = name.find("norm") != std::string::npos && name.find(".weight") != std::string::npos;
+        EXPECT_NEAR(mean, norm ? 1.0 : 0.0, 4 * 0.02 / std::sqrt((double)v.size()) + 1e-3);
+        if (v.size() >= 144) {
+            EXPECT_NEAR(sd, 0.02, 0.005);
+        }
+    }
+}
+
+TEST_F(Convert, RandomNeedsAConfig) {
+    svg_convert_options o = options("", tmp("r.gguf"));
+    o.random = true;
+    expect_error(o, {"config"});
+}
+
+// ---------------------------------------------------------------- errors
+
+// The original t2v file with `edit` applied.
+std::string edited_copy(const std::string &path, const std::function<void(std::vector<st_entry> *)> &edit) {
+    std::vector<st_entry> entries = read_safetensors(original_file("wan_t2v"));
+    edit(&entries);
+    write_safetensors(path, entries);
+    return path;
+}
+
+TEST_F(Convert, MissingTensorIsNamed) {
+    const std::string file = edited_copy(tmp("m.safetensors"), [](auto *e) {
+        e->erase(std::remove_if(e->begin(), e->end(),
+                                [](const st_entry &x) { return x.name == "blocks.1.self_attn.q.weight"; }),
+                 e->end());
+    });
+    expect_error(options(file, tmp("out.gguf"), config_file("wan_t2v")),
+                 {"1 tensor missing", "blocks.1.attn1.to_q.weight"});
+}
+
+TEST_F(Convert, ManyMissingTensorsAreCounted) {
+    const std::string file = edited_copy(tmp("m.safetensors"), [](auto *e) {
+        e->erase(
+            std::remove_if(e->begin(), e->end(), [](const st_entry &x) { return x.name.rfind("blocks.1.", 0) == 0; }),
+            e->end());
+    });
+    // a block has 27 tensors: 10 named, the rest counted
+    expect_error(options(file, tmp("out.gguf"), config_file("wan_t2v")),
+                 {"27 tensors missing", "blocks.1.attn1.to_q.weight", "and 17 more"});
+}
+
+TEST_F(Convert, ShapeMismatchNamesExpectedAndGot) {
+    const std::string file = edited_copy(tmp("s.safetensors"), [](auto *e) {
+        for (st_entry &x : *e)
+            if (x.name == "blocks.0.ffn.0.weight") x.shape = {24, 32};  // same bytes, transposed shape
+    });
+    expect_error(options(file, tmp("out.gguf"), config_file("wan_t2v")),
+                 {"shape mismatch", "blocks.0.ffn.0.weight", "blocks.0.ffn.net.0.proj.weight", "[24, 32]", "[32, 24]"});
+}
+
+TEST_F(Convert, ConfigDisagreeingWithCheckpoint) {
+    json config = read_json(config_file("wan_t2v"));
+    config["num_layers"] = 3;
+    const std::string cfg = tmp("config.json");
+    std::ofstream(cfg) << config.dump();
+    // --config replaces the folder's own config.json
+    expect_error(options(folder("wan_t2v"), tmp("out.gguf"), cfg), {"27 tensors missing", "blocks.2."});
+    config["num_layers"] = 1;
+    std::ofstream(cfg) << config.dump();
+    expect_error(options(original_file("wan_t2v"), tmp("out.gguf"), cfg),
+                 {"27 tensors", "not part of a WanTransformer3DModel", "blocks.1.cross_attn.k.bias", "and 17 more"});
+}
+
+TEST_F(Convert, UnknownClassInConfig) {
+    fs::create_directories(tmp("model"));
+    fs::copy_file(folder("wan_t2v") + "/diffusion_pytorch_model.safetensors",
+                  tmp("model/diffusion_pytorch_model.safetensors"));
+    json config = read_json(config_file("wan_t2v"));
+    config["_class_name"] = "CogVideoXTransformer3DModel";
+    std::ofstream(tmp("model/config.json")) << config.dump();
+    expect_error(options(tmp("model"), tmp("out.gguf")),
+                 {"unknown architecture", "CogVideoXTransformer3DModel", "WanTransformer3DModel"});
+}
+
+TEST_F(Convert, UnknownTensorNames) {
+    const std::string file = tmp("other.safetensors");
+    write_safetensors(file, {{"encoder.layers.0.weight", "F32", {2}, std::vector<uint8_t>(8)}});
+    expect_error(options(file, tmp("out.gguf")), {"unknown architecture", "encoder.layers.0.weight"});
+}
+
+TEST_F(Convert, UnsupportedDtype) {
+    const std::string file = edited_copy(tmp("d.safetensors"), [](auto *e) {
+        for (st_entry &x : *e)
+            if (x.name == "head.modulation") {
+                x.dtype = "F8_E4M3";
+                x.data.resize(x.data.size() / 4);
+            }
+    });
+    expect_error(options(file, tmp("out.gguf"), config_file("wan_t2v")), {"head.modulation", "F8_E4M3"});
+}
+
+TEST_F(Convert, MissingAndUnreadableInput) {
+    expect_error(options(tmp("nowhere"), tmp("out.gguf")), {"nowhere", "does not exist"});
+    std::ofstream(tmp("garbage.safetensors")) << "not a checkpoint";
+    expect_error(options(tmp("garbage.safetensors"), tmp("out.gguf")), {"cannot read", "garbage.safetensors"});
+}
+
+TEST_F(Convert, OutputNotWritable) {
+    expect_error(options(folder("wan_t2v"), tmp("no/such/dir/out.gguf")), {"not writable", "out.gguf"});
+    expect_error(options(folder("wan_t2v"), tmp("")), {"is a directory"});
+}
+
+// ---------------------------------------------------------------- command line
+
+bool parse(std::vector<const char *> args, svg_convert_options *o, bool *help) {
+    args.insert(args.begin(), "svg-convert");
+    return svg_convert_parse_args((int)args.size(), args.data(), o, help);
+}
+
+TEST(ConvertArgs, Parses) {
+    svg_convert_options o;
+    bool help = true;
+    ASSERT_TRUE(
+        parse({"in.safetensors", "-o", "out.gguf", "--type=q8_0", "--config", "c.json", "-q", "-j", "3"}, &o, &help))
+        << svg_last_error();
+    EXPECT_FALSE(help);
+    ASSERT_EQ(o.sources.size(), 1u);
+    EXPECT_EQ(o.sources[0].component, "transformer");
+    EXPECT_EQ(o.sources[0].path, "in.safetensors");
+    EXPECT_EQ(o.sources[0].config_path, "c.json");
+    EXPECT_EQ(o.output, "out.gguf");
+    EXPECT_EQ(o.type, SVG_TYPE_Q8_0);
+    EXPECT_EQ(o.n_threads, 3);
+    EXPECT_FALSE(o.log);  // --quiet
+    EXPECT_FALSE(o.random);
+
+    ASSERT_TRUE(parse({"--random", "--config", "c.json", "--seed", "42", "--output=r.gguf"}, &o, &help));
+    EXPECT_TRUE(o.random);
+    EXPECT_EQ(o.seed, 42u);
+    EXPECT_EQ(o.type, SVG_TYPE_COUNT);
+    EXPECT_TRUE(o.sources[0].path.empty());
+    EXPECT_TRUE(o.log);
+
+    ASSERT_TRUE(parse({"--help"}, &o, &help));
+    EXPECT_TRUE(help);
+}
+
+TEST(ConvertArgs, Refuses) {
+    svg_convert_options o;
+    bool help;
+    const std::vector<std::pair<std::vector<const char *>, const char *>> cases = {
+        {{"in", "-o", "o", "--type", "q5_1"}, "unknown type"},
+        {{"in", "-o", "o", "--type", "i32"}, "unknown type"},
+        {{"in"}, "no output"},
+        {{"-o", "o"}, "no input"},
+        {{"a", "b", "-o", "o"}, "one input"},
+        {{"in", "-o", "o", "--frobnicate"}, "unknown option"},
+        {{"in", "-o"}, "needs a value"},
+        {{"in", "-o", "o", "--random=1"}, "takes no value"},
+        {{"in", "-o", "o", "--seed", "x"}, "bad --seed"},
+    };
+    for (const auto &c : cases) {
+        EXPECT_FALSE(parse(c.first, &o, &help)) << c.second;
+        EXPECT_NE(std::string(svg_last_error()).find(c.second), std::string::npos) << svg_last_error();
+    }
+}
+
+// ---------------------------------------------------------------- readers
+
+// The model loaders' side of the contract reads what the converter wrote.
+TEST_P(ConvertWan, ModelFileApiReadsIt) {
+    const std::string out = tmp("m.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), out, "", SVG_TYPE_Q8_0))) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    svg_component_config cfg;
+    ASSERT_TRUE(svg_component_config_open(f.get(), "transformer", &cfg)) << svg_last_error();
+    EXPECT_EQ(cfg.cls, "WanTransformer3DModel");
+    int64_t layers = 0;
+    std::vector<int64_t> patch;
+    double eps = 0;
+    EXPECT_TRUE(cfg.get_int("num_layers", &layers));
+    EXPECT_EQ(layers, 2);
+    EXPECT_TRUE(cfg.get_ints("patch_size", &patch));
+    EXPECT_EQ(patch, (std::vector<int64_t>{1, 2, 2}));
+    EXPECT_TRUE(cfg.get_float("eps", &eps));
+    EXPECT_FLOAT_EQ((float)eps, 1e-6f);
+    svg_backend *cpu = svg_backend_cpu_new(1);
+    {
+        svg_component_weights w;
+        ASSERT_TRUE(svg_component_weights_load(f.get(), "transformer", cpu, &w)) << svg_last_error();
+        EXPECT_EQ((int64_t)w.tensors.size(), svg_gguf_n_tensors(f.get()));
+        svg_tensor *t = w.get("condition_embedder.time_embedder.linear_1.weight");
+        ASSERT_NE(t, nullptr);
+        EXPECT_EQ(t->type, SVG_TYPE_Q8_0);
+    }
+    svg_backend_free(cpu);
+}
+
+// The reference GGUF reader (gguf-py) opens a converted file, when installed.
+TEST_P(ConvertWan, PythonGgufReadsIt) {
+    if (system("python3 -c 'import gguf' >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 gguf not installed";
+    const std::string out = tmp("py.gguf");
+    ASSERT_TRUE(convert(options(folder(GetParam()), out, "", SVG_TYPE_Q8_0))) << error_;
+    const std::string script = tmp("read.py");
+    std::ofstream(script)
+        << "import json, sys\n"
+           "from gguf import GGUFReader\n"
+           "r = GGUFReader(sys.argv[1])\n"
+           "f = r.fields\n"
+           "print(json.dumps({\n"
+           "  'arch': f['general.architecture'].contents(),\n"
+           "  'layers': int(f['svg.transformer.num_layers'].contents()),\n"
+           "  'tensors': [[t.name, int(t.tensor_type), [int(d) for d in reversed(t.shape)]] for t in r.tensors]}))\n";
+    FILE *p = popen(("python3 '" + script + "' '" + out + "'").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+    ASSERT_EQ(pclose(p), 0) << text;
+    const json got = json::parse(text);
+    EXPECT_EQ(got["arch"], "wan");
+    EXPECT_EQ(got["layers"], 2);
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    ASSERT_EQ(got["tensors"].size(), (size_t)svg_gguf_n_tensors(f.get()));
+    for (int64_t i = 0; i < svg_gguf_n_tensors(f.get()); i++) {
+        const json &t = got["tensors"][(size_t)i];
+        EXPECT_EQ(t[0], svg_gguf_tensor_name(f.get(), i));
+        EXPECT_EQ(t[1], (int)svg_gguf_tensor_type(f.get(), i));
+        EXPECT_EQ(t[2].get<std::vector<int64_t>>(), tensor_shape(f.get(), i));
+    }
+}
+
+}  // namespace

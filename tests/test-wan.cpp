@@ -1,0 +1,105 @@
+// Wan 2.1 transformer against the reference: convert the golden checkpoints
+// (diffusers folder and original single-file naming) with the converter, run
+// transformer_forward's inputs, compare with its recorded output.
+#include <unistd.h>
+
+#include <string>
+
+#include "convert/convert.h"
+#include "models/forward.h"
+#include "test-common.h"
+
+namespace {
+
+const std::string kData = SVG_TEST_DATA;
+
+std::string temp_path(const std::string &tag) {
+    return "/tmp/svg-test-wan-" + tag + "-" + std::to_string(getpid()) + ".gguf";
+}
+
+// Convert one golden case, run its forward on the CPU; rel L2 vs "out".
+double golden_error(const std::string &cse, bool original_naming, svg_type type = SVG_TYPE_COUNT) {
+    svg_convert_options opt;
+    svg_convert_source src;
+    const std::string dir = kData + "/goldens/" + cse;
+    if (original_naming) {
+        src.path = dir + "/transformer_original_naming.safetensors";
+        src.config_path = dir + "/transformer/config.json";  // tiny head size: not inferable
+    } else {
+        src.path = dir + "/transformer";
+    }
+    opt.sources.push_back(src);
+    opt.output = temp_path(cse + (original_naming ? "-orig" : "-diffusers"));
+    opt.type = type;
+    EXPECT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    svg_safetensors *in = svg_safetensors_open((dir + "/transformer_forward.safetensors").c_str());
+    EXPECT_NE(f, nullptr) << svg_last_error();
+    EXPECT_NE(in, nullptr) << svg_last_error();
+    double err = INFINITY;
+    if (f && in) {
+        svg_backend *be = svg_backend_cpu_new(2);
+        svg_forward_result res;
+        if (svg_forward_component(f, "transformer", be, SVG_TYPE_F32, in, &res)) {
+            const int64_t i = svg_safetensors_find(in, "out");
+            std::vector<float> ref((size_t)svg_safetensors_nelements(in, i));
+            svg_safetensors_read_f32(in, i, ref.data(), (int64_t)ref.size());
+            int64_t ne[SVG_MAX_DIMS];
+            svg_safetensors_shape(in, i, ne);
+            EXPECT_EQ(res.shape, std::vector<int64_t>(ne, ne + svg_safetensors_n_dims(in, i)));
+            err = svgtest::rel_l2(res.values, ref);
+        } else {
+            ADD_FAILURE() << svg_last_error();
+        }
+        svg_backend_free(be);
+    }
+    if (in) svg_safetensors_free(in);
+    if (f) svg_gguf_free(f);
+    unlink(opt.output.c_str());
+    return err;
+}
+
+TEST(WanTransformer, T2VDiffusersFolderMatchesReference) { EXPECT_LE(golden_error("wan_t2v", false), 1e-4); }
+TEST(WanTransformer, T2VOriginalNamingMatchesReference) { EXPECT_LE(golden_error("wan_t2v", true), 1e-4); }
+TEST(WanTransformer, I2VDiffusersFolderMatchesReference) { EXPECT_LE(golden_error("wan_i2v", false), 1e-4); }
+TEST(WanTransformer, I2VOriginalNamingMatchesReference) { EXPECT_LE(golden_error("wan_i2v", true), 1e-4); }
+// f16 linear weights: the reference's weights rounded, so only close
+TEST(WanTransformer, F16WeightsStayClose) { EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_F16), 1e-2); }
+
+// Bad inputs are refused with a message, never a crash.
+TEST(WanTransformer, RejectsBadInputs) {
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = kData + "/goldens/wan_t2v/transformer";
+    opt.sources.push_back(src);
+    opt.output = temp_path("bad");
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    ASSERT_NE(f, nullptr);
+    svg_backend *be = svg_backend_cpu_new(1);
+    // latents whose height is not a multiple of the patch
+    svg_context *hc = svg_context_new(false);
+    auto T = [&](const char *name, std::vector<int64_t> ne) {
+        svg_tensor *t = svg_set_name(svg_new_tensor(hc, SVG_TYPE_F32, (int)ne.size(), ne.data()), name);
+        std::vector<float> v((size_t)svg_nelements(t), 0.5f);
+        svg_tensor_set_f32(t, v.data(), (int64_t)v.size());
+        return t;
+    };
+    const svg_tensor *ts[3] = {T("hidden_states", {1, 16, 3, 5, 4}), T("timestep", {1}), T("encoder_hidden_states", {1, 7, 32})};
+    const std::string in_path = "/tmp/svg-test-wan-in-" + std::to_string(getpid()) + ".safetensors";
+    ASSERT_TRUE(svg_safetensors_write(in_path.c_str(), ts, 3)) << svg_last_error();
+    svg_safetensors *in = svg_safetensors_open(in_path.c_str());
+    ASSERT_NE(in, nullptr);
+    svg_forward_result res;
+    EXPECT_FALSE(svg_forward_component(f, "transformer", be, SVG_TYPE_F32, in, &res));
+    EXPECT_NE(std::string(svg_last_error()).find("multiple of the patch"), std::string::npos) << svg_last_error();
+    EXPECT_FALSE(svg_forward_component(f, "vae", be, SVG_TYPE_F32, in, &res));
+    svg_safetensors_free(in);
+    svg_context_free(hc);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(in_path.c_str());
+    unlink(opt.output.c_str());
+}
+
+}  // namespace
