@@ -30,6 +30,7 @@ struct rope_args {
     int64_t ps0, ps1;
     int64_t L, H, D;
     bool half_split;
+    bool vec;  // interleaved, 16-bit, x rows and heads 16-byte aligned: vector path
     // per rotated pair k: axis, element indices, inverse frequency θ^(−2j/d_axis)
     int8_t axis[128];
     int16_t i0[128], i1[128];
@@ -54,6 +55,28 @@ __global__ void rope_kernel(TD *y, rope_args a) {
     __syncthreads();
     const char *px = a.x + b * a.xs[0] + l * a.xs[1];
     TD *yr = y + bl * a.H * a.D;
+    if constexpr (sizeof(TD) == 2) {
+        if (a.vec) {  // interleaved 16-bit rows: 4 pairs per 16-byte access
+            const int per_head = (int)(a.D / 8);
+            for (int64_t i = threadIdx.x; i < a.H * per_head; i += blockDim.x) {
+                const int64_t h = i / per_head;
+                const int q = (int)(i % per_head);
+                const uint4 raw = *(const uint4 *)(px + h * a.xs[2] + q * 16);
+                const TD *e = (const TD *)&raw;
+                uint4 out;
+                TD *o = (TD *)&out;
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    const int k = q * 4 + j;
+                    const float x0 = svg_ld(e + 2 * j), x1 = svg_ld(e + 2 * j + 1);
+                    svg_st(o + 2 * j, x0 * cs[k] - x1 * sn[k]);
+                    svg_st(o + 2 * j + 1, x0 * sn[k] + x1 * cs[k]);
+                }
+                *(uint4 *)(yr + h * a.D + q * 8) = out;
+            }
+            return;
+        }
+    }
     for (int64_t i = threadIdx.x; i < a.H * half_d; i += blockDim.x) {
         const int64_t h = i / half_d;
         const int k = (int)(i % half_d);
@@ -104,6 +127,8 @@ bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst) {
         }
         off += da;
     }
+    a.vec = !half_split && x->type == dst->type && svg_type_traits_of(x->type)->type_size == 2 && a.D % 8 == 0 &&
+            x->nb[3] == 2 && x->nb[2] % 16 == 0 && x->nb[1] % 16 == 0 && x->nb[0] % 16 == 0 && ((uintptr_t)x->data & 15) == 0;
     const int64_t rows = x->ne[0] * a.L;
     if (rows == 0 || a.D == 0) return true;
     if (rows > 0x7fffffff) return svg_err(false, "CUDA rope: too many positions");

@@ -59,6 +59,17 @@ __global__ void norm_rows_kernel(TD *y, norm_args a) {
     }
 }
 
+// 8 consecutive floats of p starting at chunk ch (16-byte aligned), or def
+__device__ __forceinline__ void load8(const float *p, int ch, float (&v)[8], float def) {
+    if (!p) {
+#pragma unroll
+        for (int i = 0; i < 8; i++) v[i] = def;
+        return;
+    }
+    const float4 a = ((const float4 *)p)[2 * ch], b = ((const float4 *)p)[2 * ch + 1];
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+}
+
 // Fast path for the common case (innermost-dim norm of a contiguous
 // 16-bit row, N % 8 == 0, N ≤ 256·8·CH): each thread keeps CH chunks of 8
 // elements in registers (16-byte loads), so x is read once and y written
@@ -108,18 +119,16 @@ __global__ void norm_rows_vec_kernel(TD *y, norm_args a) {
     for (int c = 0; c < CH; c++) {
         const int ch = threadIdx.x + c * blockDim.x;
         if (ch >= nchunk) continue;
+        // per-channel vectors: 8 floats each, as two 16-byte loads
+        float wv[8], bv[8], scv[8], shv[8];
+        load8(w, ch, wv, 1.f);
+        load8(b, ch, bv, 0.f);
+        load8(sc, ch, scv, 0.f);
+        load8(sh, ch, shv, 0.f);
         uint4 raw;
         TD *e = (TD *)&raw;
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            const int k = ch * 8 + i;
-            float t = (v[c][i] - mean) * rstd;
-            if (w) t *= w[k];
-            if (b) t += b[k];
-            if (sc) t *= 1.0f + sc[k];
-            if (sh) t += sh[k];
-            svg_st(e + i, t);
-        }
+        for (int i = 0; i < 8; i++) svg_st(e + i, ((v[c][i] - mean) * rstd * wv[i] + bv[i]) * (1.0f + scv[i]) + shv[i]);
         yo[ch] = raw;
     }
 }
@@ -190,9 +199,11 @@ bool vec_ok(const svg_tensor *dst, const norm_args &a) {
     for (int i = 1; i <= 4; i++) {
         const svg_tensor *p = dst->src[i];
         if (!p) continue;
-        if (p->type != SVG_TYPE_F32) return false;
+        if (p->type != SVG_TYPE_F32 || ((uintptr_t)p->data & 15)) return false;
         if (i >= 3 && p->ne[p->n_dims - 1] != 1 && p->nb[p->n_dims - 1] != 4) return false;
         if (i >= 3 && p->ne[p->n_dims - 1] == 1) return false;  // broadcast along the row: general path
+        for (int d = 0; d + 1 < p->n_dims; d++)
+            if (p->ne[d] != 1 && p->nb[d] % 16) return false;  // rows must stay 16-byte aligned
     }
     return true;
 }
