@@ -1,0 +1,129 @@
+// Samplers against the reference: the UniPC schedule (timesteps) and the Wan
+// T2V denoising loop (converted transformer, CFG with separate cond/uncond
+// forwards) matching the recorded latents after every step.
+#include <unistd.h>
+
+#include <string>
+
+#include "convert/convert.h"
+#include "models/wan.h"
+#include "src/scheduler.h"
+#include "test-common.h"
+
+namespace {
+
+const std::string kData = SVG_TEST_DATA;
+
+std::vector<float> read_f32(const svg_safetensors *st, const char *name, std::vector<int64_t> *shape = nullptr) {
+    const int64_t i = svg_safetensors_find(st, name);
+    EXPECT_GE(i, 0) << name;
+    if (i < 0) return {};
+    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
+    EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) << svg_last_error();
+    if (shape) {
+        int64_t ne[SVG_MAX_DIMS];
+        svg_safetensors_shape(st, i, ne);
+        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
+    }
+    return v;
+}
+
+TEST(FlowSampler, UniPCScheduleMatchesReference) {
+    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
+    ASSERT_NE(st, nullptr) << svg_last_error();
+    const std::vector<float> ref = read_f32(st, "timesteps");
+    svg_flow_sampler s;
+    ASSERT_TRUE(s.init(svg_flow_sampler::UNIPC, (int)ref.size(), 3.0));
+    ASSERT_EQ(s.timesteps.size(), ref.size());
+    for (size_t i = 0; i < ref.size(); i++) EXPECT_EQ(s.timesteps[i], (int64_t)ref[i]) << "step " << i;
+    EXPECT_EQ(s.sigmas.back(), 0.0);
+    svg_safetensors_free(st);
+}
+
+TEST(FlowSampler, RejectsBadSettings) {
+    svg_flow_sampler s;
+    EXPECT_FALSE(s.init(svg_flow_sampler::UNIPC, 0, 3.0));
+    EXPECT_FALSE(s.init(svg_flow_sampler::UNIPC, 4, -1.0));
+    ASSERT_TRUE(s.init(svg_flow_sampler::EULER, 1, 3.0));
+    float v = 1, x = 0;
+    EXPECT_TRUE(s.step(&v, &x, 1));
+    EXPECT_FALSE(s.step(&v, &x, 1));  // past the last step
+    EXPECT_NE(std::string(svg_last_error()), "");
+}
+
+// Euler on a known velocity: x_final = x0 + Σ (σ_{i+1} − σ_i) v = x0 − σ_0 v
+TEST(FlowSampler, EulerIntegratesConstantVelocity) {
+    svg_flow_sampler s;
+    ASSERT_TRUE(s.init(svg_flow_sampler::EULER, 7, 5.0));
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> d(-1, 1);
+    std::vector<float> x(33), v(33), x0(33);
+    for (size_t j = 0; j < x.size(); j++) x[j] = x0[j] = d(rng), v[j] = d(rng);
+    for (int i = 0; i < 7; i++) ASSERT_TRUE(s.step(v.data(), x.data(), x.size()));
+    for (size_t j = 0; j < x.size(); j++) EXPECT_NEAR(x[j], x0[j] - s.sigmas[0] * v[j], 1e-5);
+}
+
+// The whole T2V loop: 4 UniPC steps, guidance 5 with two forwards per step.
+TEST(WanPipeline, T2VLatentsMatchReferenceEveryStep) {
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = kData + "/goldens/wan_t2v/transformer";
+    opt.sources.push_back(src);
+    opt.output = "/tmp/svg-test-pipeline-" + std::to_string(getpid()) + ".gguf";
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    svg_backend *be = svg_backend_cpu_new(2);
+    wan_transformer m;
+    ASSERT_TRUE(wan_transformer_load(f, be, &m)) << svg_last_error();
+    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
+    ASSERT_NE(st, nullptr) << svg_last_error();
+    std::vector<int64_t> lshape, eshape;
+    std::vector<float> latents = read_f32(st, "latents_init", &lshape);
+    const std::vector<float> cond = read_f32(st, "prompt_embeds", &eshape), uncond = read_f32(st, "negative_prompt_embeds");
+
+    // one forward of the transformer on host latents
+    auto forward = [&](const std::vector<float> &x, float t, const std::vector<float> &text) {
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        svg_tensor *xt = host.add(ctx, (int)lshape.size(), lshape.data(), x, "x");
+        const int64_t one = 1;
+        svg_tensor *tt = host.add(ctx, 1, &one, {t}, "t");
+        svg_tensor *et = host.add(ctx, (int)eshape.size(), eshape.data(), text, "text");
+        svg_tensor *y = wan_transformer_forward(ctx, m, xt, tt, et, nullptr, SVG_TYPE_F32, &host);
+        svg_set_output(y);
+        svg_graph *g = svg_graph_new(ctx);
+        svg_gallocr *ga = svg_gallocr_new(be);
+        std::vector<float> out;
+        if (y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload() && svg_backend_graph_compute(be, g))
+            out = svgtest::to_vec(y);
+        else
+            ADD_FAILURE() << svg_last_error();
+        svg_gallocr_free(ga);
+        svg_graph_free(g);
+        svg_context_free(ctx);
+        return out;
+    };
+
+    svg_flow_sampler s;
+    ASSERT_TRUE(s.init(svg_flow_sampler::UNIPC, 4, 3.0));
+    const float guidance = 5.0f;
+    for (int i = 0; i < 4; i++) {
+        const std::vector<float> vc = forward(latents, (float)s.timesteps[(size_t)i], cond);
+        const std::vector<float> vu = forward(latents, (float)s.timesteps[(size_t)i], uncond);
+        ASSERT_EQ(vc.size(), latents.size());
+        std::vector<float> v(latents.size());
+        for (size_t j = 0; j < v.size(); j++) v[j] = vu[j] + guidance * (vc[j] - vu[j]);
+        ASSERT_TRUE(s.step(v.data(), latents.data(), latents.size())) << svg_last_error();
+        const std::vector<float> ref = read_f32(st, ("latents_step" + std::to_string(i)).c_str());
+        const double err = svgtest::rel_l2(latents, ref);
+        printf("step %d: rel L2 %.2e\n", i, err);
+        EXPECT_LE(err, 1e-3) << "after step " << i;
+    }
+    svg_safetensors_free(st);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(opt.output.c_str());
+}
+
+}  // namespace
