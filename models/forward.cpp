@@ -38,19 +38,10 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
     svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
     svg_tensor *image = text ? read_input(ctx, inputs, "encoder_hidden_states_image", true, &host) : nullptr;
     svg_tensor *y = text ? wan_transformer_forward(ctx, m, x, t, text, image, act, &host) : nullptr;
-    if (y && y->type != SVG_TYPE_F32) y = svg_cast(ctx, y, SVG_TYPE_F32);
-    if (y && !svg_is_contiguous(y)) y = svg_cont(ctx, y);
-    svg_set_output(y);
-    svg_graph *g = svg_graph_new(ctx);
     svg_gallocr *ga = svg_gallocr_new(be);
-    bool ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload() && svg_backend_graph_compute(be, g);
-    if (ok) {
-        out->shape.assign(y->ne, y->ne + y->n_dims);
-        out->values.resize((size_t)svg_nelements(y));
-        ok = svg_tensor_get_f32(y, out->values.data(), (int64_t)out->values.size());
-    }
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &out->values);
+    if (ok) out->shape.assign(y->ne, y->ne + y->n_dims);
     svg_gallocr_free(ga);
-    svg_graph_free(g);
     svg_context_free(ctx);
     return ok;
 }

@@ -149,3 +149,20 @@ bool svg_host_inputs::upload() const {
         if (!svg_tensor_set_f32(p.first, p.second.data(), (int64_t)p.second.size())) return false;
     return true;
 }
+
+bool svg_compute_to_host(svg_backend *be, svg_gallocr *ga, svg_context *ctx, svg_tensor *out, const svg_host_inputs &host,
+                         std::vector<float> *result) {
+    if (!out) return false;
+    if (out->type != SVG_TYPE_F32) out = svg_cast(ctx, out, SVG_TYPE_F32);
+    else if (!svg_is_contiguous(out)) out = svg_cont(ctx, out);
+    if (!out) return false;
+    svg_set_output(out);
+    svg_graph *g = svg_graph_new(ctx);
+    bool ok = svg_graph_build(g, out) && svg_gallocr_alloc_graph(ga, g) && host.upload() && svg_backend_graph_compute(be, g);
+    if (ok) {
+        result->resize((size_t)svg_nelements(out));
+        ok = svg_tensor_get_f32(out, result->data(), (int64_t)result->size());
+    }
+    svg_graph_free(g);
+    return ok;
+}

@@ -70,3 +70,8 @@ struct svg_host_inputs {
     svg_tensor *add(svg_context *ctx, int n_dims, const int64_t *ne, std::vector<float> v, const char *name);
     bool upload() const;
 };
+
+// Build the graph of `out`, plan it with ga (its buffer is reused between
+// calls), upload the host inputs, compute, and read `out` back as f32.
+bool svg_compute_to_host(svg_backend *be, svg_gallocr *ga, svg_context *ctx, svg_tensor *out, const svg_host_inputs &host,
+                         std::vector<float> *result);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "convert/convert.h"
-#include "models/wan.h"
+#include "models/wan-pipeline.h"
 #include "src/scheduler.h"
 #include "test-common.h"
 
@@ -78,45 +78,23 @@ TEST(WanPipeline, T2VLatentsMatchReferenceEveryStep) {
     ASSERT_TRUE(wan_transformer_load(f, be, &m)) << svg_last_error();
     svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
     ASSERT_NE(st, nullptr) << svg_last_error();
-    std::vector<int64_t> lshape, eshape;
-    std::vector<float> latents = read_f32(st, "latents_init", &lshape);
-    const std::vector<float> cond = read_f32(st, "prompt_embeds", &eshape), uncond = read_f32(st, "negative_prompt_embeds");
-
-    // one forward of the transformer on host latents
-    auto forward = [&](const std::vector<float> &x, float t, const std::vector<float> &text) {
-        svg_context *ctx = svg_context_new(true);
-        svg_host_inputs host;
-        svg_tensor *xt = host.add(ctx, (int)lshape.size(), lshape.data(), x, "x");
-        const int64_t one = 1;
-        svg_tensor *tt = host.add(ctx, 1, &one, {t}, "t");
-        svg_tensor *et = host.add(ctx, (int)eshape.size(), eshape.data(), text, "text");
-        svg_tensor *y = wan_transformer_forward(ctx, m, xt, tt, et, nullptr, SVG_TYPE_F32, &host);
-        svg_set_output(y);
-        svg_graph *g = svg_graph_new(ctx);
-        svg_gallocr *ga = svg_gallocr_new(be);
-        std::vector<float> out;
-        if (y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload() && svg_backend_graph_compute(be, g))
-            out = svgtest::to_vec(y);
-        else
-            ADD_FAILURE() << svg_last_error();
-        svg_gallocr_free(ga);
-        svg_graph_free(g);
-        svg_context_free(ctx);
-        return out;
-    };
-
-    svg_flow_sampler s;
-    ASSERT_TRUE(s.init(svg_flow_sampler::UNIPC, 4, 3.0));
-    const float guidance = 5.0f;
+    wan_denoise_inputs in;
+    in.latents = read_f32(st, "latents_init", &in.latent_shape);
+    in.cond = read_f32(st, "prompt_embeds", &in.text_shape);
+    in.uncond = read_f32(st, "negative_prompt_embeds");
+    // step by step, so every intermediate is compared
+    wan_denoise_options o;
+    o.steps = 4;
+    o.guidance = 5.0f;
+    o.shift = 3.0f;
+    std::vector<std::vector<float>> after;
+    // the loop reports each finished step; the latents are the current ones then
+    o.progress = [&](int, int) { after.push_back(in.latents); };
+    ASSERT_TRUE(wan_denoise(m, be, in, o)) << svg_last_error();
+    ASSERT_EQ(after.size(), 4u);
     for (int i = 0; i < 4; i++) {
-        const std::vector<float> vc = forward(latents, (float)s.timesteps[(size_t)i], cond);
-        const std::vector<float> vu = forward(latents, (float)s.timesteps[(size_t)i], uncond);
-        ASSERT_EQ(vc.size(), latents.size());
-        std::vector<float> v(latents.size());
-        for (size_t j = 0; j < v.size(); j++) v[j] = vu[j] + guidance * (vc[j] - vu[j]);
-        ASSERT_TRUE(s.step(v.data(), latents.data(), latents.size())) << svg_last_error();
         const std::vector<float> ref = read_f32(st, ("latents_step" + std::to_string(i)).c_str());
-        const double err = svgtest::rel_l2(latents, ref);
+        const double err = svgtest::rel_l2(after[(size_t)i], ref);
         printf("step %d: rel L2 %.2e\n", i, err);
         EXPECT_LE(err, 1e-3) << "after step " << i;
     }

@@ -1,0 +1,57 @@
+// Wan 2.1 denoising loop (models/wan-pipeline.h), as diffusers' WanPipeline /
+// WanImageToVideoPipeline: for each timestep, v = v_uncond + g·(v_cond −
+// v_uncond) from two transformer forwards (I2V: the latents concatenated
+// with the mask + image-latent condition along channels), then one sampler
+// step.
+#include "models/wan-pipeline.h"
+
+#include "src/svg-impl.h"
+
+namespace {
+
+// One transformer forward on host tensors.
+bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const std::vector<float> &text,
+             float t, enum svg_type act, std::vector<float> *v) {
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    svg_tensor *x = host.add(ctx, (int)in.latent_shape.size(), in.latent_shape.data(), in.latents, "latents");
+    if (!in.condition.empty()) {
+        svg_tensor *c = host.add(ctx, (int)in.condition_shape.size(), in.condition_shape.data(), in.condition, "condition");
+        x = svg_concat(ctx, x, c, 1);
+    }
+    const int64_t B = in.latent_shape[0];
+    svg_tensor *tt = host.add(ctx, 1, &B, std::vector<float>((size_t)B, t), "timestep");
+    svg_tensor *e = host.add(ctx, (int)in.text_shape.size(), in.text_shape.data(), text, "text");
+    svg_tensor *img = in.image.empty() ? nullptr : host.add(ctx, (int)in.image_shape.size(), in.image_shape.data(), in.image, "image");
+    svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, e, img, act, &host);
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, v);
+    svg_context_free(ctx);
+    return ok;
+}
+
+}  // namespace
+
+bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &in, const wan_denoise_options &opt) {
+    svg_flow_sampler s;
+    if (!s.init(opt.sampler, opt.steps, opt.shift)) return false;
+    const bool cfg = opt.guidance > 1.0f;
+    if (cfg && in.uncond.size() != in.cond.size()) return svg_err(false, "denoise: negative prompt embeddings missing or of another size");
+    svg_gallocr *ga = svg_gallocr_new(be);
+    std::vector<float> vc, vu;
+    bool ok = true;
+    for (int i = 0; ok && i < opt.steps; i++) {
+        const float t = (float)s.timesteps[(size_t)i];
+        ok = forward(m, be, ga, in, in.cond, t, opt.act, &vc) && (!cfg || forward(m, be, ga, in, in.uncond, t, opt.act, &vu));
+        if (!ok) break;
+        if (vc.size() != in.latents.size()) {
+            ok = svg_err(false, "denoise: transformer output has %zu values, latents %zu", vc.size(), in.latents.size());
+            break;
+        }
+        if (cfg)
+            for (size_t j = 0; j < vc.size(); j++) vc[j] = vu[j] + opt.guidance * (vc[j] - vu[j]);
+        ok = s.step(vc.data(), in.latents.data(), in.latents.size());
+        if (ok && opt.progress) opt.progress(i + 1, opt.steps);
+    }
+    svg_gallocr_free(ga);
+    return ok;
+}

@@ -1,0 +1,33 @@
+// The Wan 2.1 denoising loop: classifier-free guidance around the
+// transformer, stepped by a flow sampler. Latents live on the host between
+// steps (a few MB), so the loop is backend-agnostic.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "models/wan.h"
+#include "src/scheduler.h"
+
+struct wan_denoise_inputs {
+    std::vector<int64_t> latent_shape;            // [B, 16, F, H, W]
+    std::vector<float> latents;                   // initial noise, replaced by the result
+    std::vector<int64_t> text_shape;              // [B, L, text_dim]
+    std::vector<float> cond, uncond;              // prompt / negative prompt embeddings
+    std::vector<int64_t> condition_shape;         // I2V: [B, 20, F, H, W] mask + image latents
+    std::vector<float> condition;                 // I2V, else empty
+    std::vector<int64_t> image_shape;             // I2V: [B, 257, image_dim] CLIP tokens
+    std::vector<float> image;
+};
+
+struct wan_denoise_options {
+    int steps = 50;
+    float guidance = 5.0f;  // ≤ 1: no unconditional forward
+    float shift = 3.0f;
+    svg_flow_sampler::kind_t sampler = svg_flow_sampler::UNIPC;
+    enum svg_type act = SVG_TYPE_F32;
+    // called after every step: (step done, steps)
+    std::function<void(int, int)> progress;
+};
+
+bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &in, const wan_denoise_options &opt);
