@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
-const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan};
+const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";
@@ -230,8 +230,11 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
     if (!config_path.empty()) {
         if (!read_json(config_path, &c->config)) return false;
         c->config_from = config_path;
-        const auto cls = c->config.find("_class_name");
-        if (cls != c->config.end()) {
+        // transformers' configs name the class in "architectures" instead
+        const json *cls = c->config.contains("_class_name") ? &c->config["_class_name"] : nullptr;
+        const auto archs = c->config.find("architectures");
+        if (!cls && archs != c->config.end() && archs->is_array() && archs->size() == 1) cls = &(*archs)[0];
+        if (cls) {
             if (!cls->is_string())
                 return svg_err(false, "config '%s': _class_name is not a string", config_path.c_str());
             c->arch = arch_by_class(cls->get<std::string>());
