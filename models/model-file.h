@@ -15,6 +15,9 @@
 //   tensors                prefix + the diffusers parameter name, in PyTorch
 //                          shape order (e.g. "dit.blocks.0.attn1.to_q.weight")
 // Prefixes: transformer "dit.", text_encoder "te.", vae "vae.", image_encoder "clip.".
+// Where even that exceeds the limit a component renames one parameter, and
+// says so in its converter (umT5: "...SelfAttention.relative_bias.weight" for
+// transformers' "...relative_attention_bias.weight").
 #pragma once
 
 #include <cstdint>
