@@ -534,12 +534,15 @@ const char *svg_convert_usage(void) {
            "       svg-convert --random --config config.json [--seed N] -o OUTPUT.gguf\n"
            "\n"
            "INPUT: a diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,\n"
-           "sharded or not), a pipeline folder holding transformer/, or a single-file\n"
-           "checkpoint (original Wan or ComfyUI naming; its config is inferred from the\n"
-           "tensor shapes unless --config is given).\n"
+           "sharded or not), a pipeline folder (model_index.json: its transformer/,\n"
+           "text_encoder/ and vae/ all go into the file), or a single-file checkpoint\n"
+           "(original Wan or ComfyUI naming; its config is inferred from the tensor\n"
+           "shapes unless --config is given).\n"
            "\n"
            "  -o, --output FILE   model file to write\n"
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
+           "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
+           "      --vae P         add a VAE (folder or file) to the model file\n"
            "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
            "      --random        random weights for --config instead of a checkpoint\n"
@@ -555,6 +558,7 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     svg_convert_options o;
     svg_convert_source src;
     std::vector<std::string> inputs;
+    std::vector<svg_convert_source> extras;  // --text-encoder, --vae
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
         std::string arg = argv[i], inline_value;
@@ -588,6 +592,11 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&v)) return false;
             if (!svg_type_from_name(v.c_str(), &o.type) || !is_weight_type(o.type))
                 return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
+        } else if (arg == "--text-encoder" || arg == "--vae") {
+            svg_convert_source extra;
+            extra.component = arg == "--vae" ? "vae" : "text_encoder";
+            if (!value(&extra.path)) return false;
+            extras.push_back(extra);
         } else if (arg == "--random") {
             o.random = true;
         } else if (arg == "--seed") {
@@ -618,6 +627,18 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     if (!o.random && src.path.empty()) return svg_err(false, "no input (see --help)");
     if (o.output.empty()) return svg_err(false, "no output file (-o FILE)");
     o.sources.push_back(src);
+    // a pipeline folder (model_index.json) brings every component it holds
+    if (!o.random && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
+        for (const char *comp : {"text_encoder", "vae"}) {
+            const bool given = std::any_of(extras.begin(), extras.end(), [&](const svg_convert_source &e) { return e.component == comp; });
+            if (!given && fs::is_directory(fs::path(src.path) / comp)) {
+                svg_convert_source c;
+                c.component = comp;
+                c.path = src.path;
+                o.sources.push_back(c);
+            }
+        }
+    o.sources.insert(o.sources.end(), extras.begin(), extras.end());
     if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };
     *out = std::move(o);
     return true;

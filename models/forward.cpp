@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "models/umt5.h"
 #include "models/wan.h"
 #include "src/svg-impl.h"
 
@@ -21,10 +22,41 @@ svg_tensor *read_input(svg_context *ctx, const svg_safetensors *st, const char *
     return host->add(ctx, nd, ne, std::move(v), name);
 }
 
+// text_encoder: input_ids [B, L] (+ attention_mask) → last_hidden_state
+bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
+    umt5_encoder m;
+    if (!umt5_load(f, be, &m)) return false;
+    const int64_t i = svg_safetensors_find(inputs, "input_ids");
+    if (i < 0) return svg_err(false, "input 'input_ids' not found in the inputs file");
+    if (svg_safetensors_n_dims(inputs, i) != 2) return svg_err(false, "input_ids must be [B, L]");
+    int64_t ne[2];
+    svg_safetensors_shape(inputs, i, ne);
+    std::vector<int64_t> ids64((size_t)svg_safetensors_nelements(inputs, i));
+    if (!svg_safetensors_read_i64(inputs, i, ids64.data(), (int64_t)ids64.size())) return false;
+    std::vector<int32_t> ids;
+    for (int64_t v : ids64) {
+        if (v < 0 || v >= m.vocab) return svg_err(false, "input_ids: token id %lld outside the vocabulary of %lld", (long long)v, (long long)m.vocab);
+        ids.push_back((int32_t)v);
+    }
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    svg_tensor *idt = host.add_i32(ctx, 2, ne, ids, "input_ids");
+    svg_tensor *mask = nullptr;
+    if (svg_safetensors_find(inputs, "attention_mask") >= 0) mask = read_input(ctx, inputs, "attention_mask", false, &host);
+    svg_tensor *y = idt ? umt5_forward(ctx, m, idt, mask, &host) : nullptr;
+    svg_gallocr *ga = svg_gallocr_new(be);
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &out->values);
+    if (ok) out->shape.assign(y->ne, y->ne + y->n_dims);
+    svg_gallocr_free(ga);
+    svg_context_free(ctx);
+    return ok;
+}
+
 }  // namespace
 
 bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
                            const svg_safetensors *inputs, svg_forward_result *out) {
+    if (component == "text_encoder") return forward_text_encoder(f, be, inputs, out);
     const char *arch = svg_gguf_get_string(f, "general.architecture");
     if (!arch || strcmp(arch, "wan") != 0 || component != "transformer")
         return svg_err(false, "no forward for component '%s' of architecture '%s'", component.c_str(), arch ? arch : "?");

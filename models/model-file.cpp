@@ -144,9 +144,20 @@ svg_tensor *svg_host_inputs::add(svg_context *ctx, int n_dims, const int64_t *ne
     return t;
 }
 
+svg_tensor *svg_host_inputs::add_i32(svg_context *ctx, int n_dims, const int64_t *ne, std::vector<int32_t> v, const char *name) {
+    svg_tensor *t = svg_set_name(svg_new_tensor(ctx, SVG_TYPE_I32, n_dims, ne), name);
+    if (!t) return nullptr;
+    if ((int64_t)v.size() != svg_nelements(t)) return svg_err<svg_tensor *>(nullptr, "input '%s': %zu values for %lld elements", name, v.size(), (long long)svg_nelements(t));
+    svg_set_input(t);
+    ids.emplace_back(t, std::move(v));
+    return t;
+}
+
 bool svg_host_inputs::upload() const {
     for (const auto &p : values)
         if (!svg_tensor_set_f32(p.first, p.second.data(), (int64_t)p.second.size())) return false;
+    for (const auto &p : ids)
+        if (!svg_tensor_set(p.first, p.second.data(), 0, p.second.size() * sizeof(int32_t))) return false;
     return true;
 }
 

@@ -70,7 +70,9 @@ bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_ba
 // tables): recorded while building, uploaded once the graph is allocated.
 struct svg_host_inputs {
     std::vector<std::pair<svg_tensor *, std::vector<float>>> values;
+    std::vector<std::pair<svg_tensor *, std::vector<int32_t>>> ids;  // token ids, indices
     svg_tensor *add(svg_context *ctx, int n_dims, const int64_t *ne, std::vector<float> v, const char *name);
+    svg_tensor *add_i32(svg_context *ctx, int n_dims, const int64_t *ne, std::vector<int32_t> v, const char *name);
     bool upload() const;
 };
 
