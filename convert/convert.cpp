@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
-const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5};
+const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5, &svg_convert_arch_wan_vae};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";
@@ -381,15 +381,21 @@ bool set_config_kv(svg_gguf_writer *w, const std::string &key, const json &v) {
     if (v.is_number_float()) return svg_gguf_writer_set_f32(w, k, v.get<float>());
     if (v.is_string()) return svg_gguf_writer_set_str(w, k, v.get<std::string>().c_str());
     if (v.is_array()) {
-        bool ints = true, numbers = true, strings = true;
+        bool ints = true, numbers = true, strings = true, bools = true;
         for (const json &e : v) {
             ints = ints && e.is_number_integer();
             numbers = numbers && e.is_number();
             strings = strings && e.is_string();
+            bools = bools && e.is_boolean();
         }
         if (ints) {
             const std::vector<int64_t> a = v.get<std::vector<int64_t>>();
             return svg_gguf_writer_set_arr(w, k, SVG_GGUF_INT64, a.data(), (int64_t)a.size());
+        }
+        if (bools) {
+            std::vector<uint8_t> a;
+            for (const json &e : v) a.push_back(e.get<bool>() ? 1 : 0);
+            return svg_gguf_writer_set_arr(w, k, SVG_GGUF_BOOL, a.data(), (int64_t)a.size());
         }
         if (numbers) {
             const std::vector<float> a = v.get<std::vector<float>>();

@@ -95,6 +95,7 @@ struct svg_convert_arch {
 
 // Wan 2.1 / 2.2 transformer (convert-wan.cpp).
 extern const svg_convert_arch svg_convert_arch_wan;
+extern const svg_convert_arch svg_convert_arch_wan_vae;  // Wan 2.1 VAE (convert-wan-vae.cpp)
 extern const svg_convert_arch svg_convert_arch_umt5, svg_convert_arch_t5;  // umT5 / T5 v1.1 encoders (convert-umt5.cpp)
 
 // Wan's config inference with an explicit head size: the shapes fix the inner

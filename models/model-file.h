@@ -8,7 +8,8 @@
 //                          config.json (keys starting with '_' and null values
 //                          are left out): integers → INT64, floats → FLOAT32,
 //                          booleans → BOOL, strings → STRING, lists of integers
-//                          → INT64 arrays, lists of floats → FLOAT32 arrays
+//                          → INT64 arrays, lists of floats → FLOAT32 arrays, lists
+//                          of booleans → BOOL arrays
 //   svg.<component>.tensor_prefix  short prefix of its tensors, e.g. "dit."
 //                          (GGUF tools limit tensor names to 63 bytes, and
 //                          "transformer." + the longest diffusers names exceed it)

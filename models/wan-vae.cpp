@@ -1,0 +1,525 @@
+// Wan 2.1 VAE (diffusers AutoencoderKLWan), built from svg.h ops one chunk at
+// a time with the reference's feature cache (models/wan-vae.h says why).
+// Module names follow diffusers, so the builder reads like the reference:
+//   decoder: post_quant_conv → conv_in → mid block (res, attention, res) →
+//            up blocks (res ×(n+1), resample ×2) → RMS norm, SiLU, conv_out
+//   encoder: conv_in → down blocks (res ×n, resample /2) → mid block →
+//            RMS norm, SiLU, conv_out → quant_conv
+#include "models/wan-vae.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "src/svg-impl.h"
+
+namespace {
+
+using T = svg_tensor;
+
+// Frames every cached causal convolution (3 taps in time) carries to the
+// next chunk: the reference's CACHE_T.
+constexpr int64_t k_cache_t = 2;
+// Video frames per encoder chunk after the first one-frame chunk (fixed in
+// the reference as well).
+constexpr int64_t k_enc_chunk = 4;
+
+struct builder {
+    svg_context *ctx;
+    const wan_vae &m;
+    wan_vae_cache *cache;
+
+    T *W(const std::string &name) const { return m.w.get(name); }
+
+    // conv3d with module p's weights; a Conv2d's [Cout, Cin, kh, kw] kernel
+    // runs on each frame as a [Cout, Cin, 1, kh, kw] one.
+    T *conv(T *x, const std::string &p, const int stride[3], const int pad[6]) const {
+        T *w = W(p + ".weight");
+        if (w && w->n_dims == 4) {
+            const int64_t ne[5] = {w->ne[0], w->ne[1], 1, w->ne[2], w->ne[3]};
+            w = svg_reshape(ctx, w, 5, ne);
+        }
+        return svg_conv3d(ctx, x, w, W(p + ".bias"), stride, pad);
+    }
+
+    T *pointwise(T *x, const std::string &p) const {
+        const int stride[3] = {1, 1, 1}, pad[6] = {0, 0, 0, 0, 0, 0};
+        return conv(x, p, stride, pad);
+    }
+
+    // WanCausalConv3d: the input continues the last k_cache_t input frames
+    // of the previous chunk (zeros before the first), which replace the
+    // causal temporal padding; space is padded symmetrically.
+    T *causal_conv(T *x, const std::string &p) const {
+        T *w = W(p + ".weight");
+        if (!x || !w) return nullptr;
+        T *old = cache->frames(p);
+        const int64_t zeros_before[5] = {0, 0, k_cache_t, 0, 0};
+        T *stream = old ? svg_concat(ctx, old, x, 2) : svg_pad(ctx, x, zeros_before, nullptr, SVG_PAD_CONSTANT, 0.f);
+        stream = cache->keep(ctx, p, stream, k_cache_t);
+        const int ph = (int)(w->ne[3] / 2), pw = (int)(w->ne[4] / 2);
+        const int stride[3] = {1, 1, 1}, pad[6] = {0, 0, ph, ph, pw, pw};
+        return conv(stream, p, stride, pad);
+    }
+
+    // WanRMS_norm over channels: F.normalize(x, dim=1)·sqrt(C)·gamma, i.e.
+    // x / max(rms(x), 1e-12/sqrt(C))·gamma. An RMS norm with eps = 1e-24/C
+    // gives the same up to rounding (they differ only for rms near 1e-12).
+    T *rms(T *x, const std::string &p) const {
+        if (!x) return nullptr;
+        return svg_norm_ext(ctx, x, SVG_NORM_RMS, 1, 1, 1e-24f / (float)x->ne[1], W(p + ".gamma"), nullptr, nullptr,
+                            nullptr);
+    }
+
+    T *resblock(T *x, const std::string &p) const {
+        T *w1 = W(p + ".conv1.weight");
+        if (!x || !w1) return nullptr;
+        T *h = w1->ne[0] != x->ne[1] ? pointwise(x, p + ".conv_shortcut") : x;
+        T *y = causal_conv(svg_silu(ctx, rms(x, p + ".norm1")), p + ".conv1");
+        y = causal_conv(svg_silu(ctx, rms(y, p + ".norm2")), p + ".conv2");
+        return svg_add(ctx, y, h);
+    }
+
+    // WanAttentionBlock: single-head self-attention among the H×W positions
+    // of each frame, with 1×1-conv projections (linears over channels).
+    T *attention(T *x, const std::string &p) const {
+        T *wqkv = W(p + ".to_qkv.weight"), *wo = W(p + ".proj.weight");
+        if (!x || !wqkv || !wo) return nullptr;
+        const int64_t B = x->ne[0], C = x->ne[1], F = x->ne[2], H = x->ne[3], Wd = x->ne[4];
+        const int to_last[5] = {0, 2, 3, 4, 1}, to_second[5] = {0, 4, 1, 2, 3};
+        T *t = svg_cont(ctx, svg_permute(ctx, rms(x, p + ".norm"), to_last));  // [B, F, H, W, C]
+        T *qkv = svg_linear(ctx, svg_reshape_3d(ctx, t, B * F, H * Wd, C), svg_reshape_2d(ctx, wqkv, 3 * C, C),
+                            W(p + ".to_qkv.bias"));
+        qkv = svg_reshape_4d(ctx, qkv, B * F, 1, H * Wd, 3 * C);
+        T *o = svg_attention(ctx, svg_slice(ctx, qkv, 3, 0, C, 1), svg_slice(ctx, qkv, 3, C, 2 * C, 1),
+                             svg_slice(ctx, qkv, 3, 2 * C, 3 * C, 1), nullptr, nullptr, 1.0f / std::sqrt((float)C),
+                             false);
+        const int64_t ne[5] = {B, F, H, Wd, C};
+        o = svg_linear(ctx, svg_reshape(ctx, o, 5, ne), svg_reshape_2d(ctx, wo, C, C), W(p + ".proj.bias"));
+        return svg_add(ctx, x, svg_cont(ctx, svg_permute(ctx, o, to_second)));
+    }
+
+    T *mid_block(T *x, const std::string &p) const {
+        x = resblock(x, p + ".resnets.0");
+        x = attention(x, p + ".attentions.0");
+        return resblock(x, p + ".resnets.1");
+    }
+
+    T *head(T *x, const std::string &p) const {
+        return causal_conv(svg_silu(ctx, rms(x, p + ".norm_out")), p + ".conv_out");
+    }
+
+    // WanResample upsample2d / upsample3d. In 3D, time_conv first turns each
+    // frame into two (its output channel halves, interleaved in time); the
+    // reference skips it in the first chunk and starts it, zero-padded, at
+    // the second. Then ×2 nearest in H and W ("nearest-exact" is the same for
+    // a factor of 2) and a 3×3 conv per frame.
+    T *upsample(T *x, const std::string &p, bool temporal) const {
+        if (!x) return nullptr;
+        if (temporal && cache->chunks_done() > 0) {
+            const int64_t B = x->ne[0], C = x->ne[1], F = x->ne[2], H = x->ne[3], Wd = x->ne[4];
+            const int64_t halves[6] = {B, 2, C, F, H, Wd}, doubled[5] = {B, C, 2 * F, H, Wd};
+            const int interleave[6] = {0, 2, 3, 1, 4, 5};  // [B, C, F, 2, H, W]
+            T *y = svg_reshape(ctx, causal_conv(x, p + ".time_conv"), 6, halves);
+            x = svg_reshape(ctx, svg_cont(ctx, svg_permute(ctx, y, interleave)), 5, doubled);
+        }
+        const int factors[2] = {2, 2};
+        const int stride[3] = {1, 1, 1}, pad[6] = {0, 0, 1, 1, 1, 1};
+        return conv(svg_upsample_nearest(ctx, x, 2, factors), p + ".resample.1", stride, pad);
+    }
+
+    // WanResample downsample2d / downsample3d: zero padding of one row and
+    // column at the end, a 3×3 conv of stride 2 per frame. In 3D, time_conv
+    // (stride 2, no padding) then runs over the previous chunk's last frame
+    // and this chunk's; the first chunk only leaves its last frame.
+    T *downsample(T *x, const std::string &p, bool temporal) const {
+        const int stride[3] = {1, 2, 2}, pad[6] = {0, 0, 0, 1, 0, 1};
+        x = conv(x, p + ".resample.1", stride, pad);
+        if (!temporal || !x) return x;
+        const std::string key = p + ".time_conv";
+        T *old = cache->frames(key);
+        T *stream = cache->keep(ctx, key, old ? svg_concat(ctx, old, x, 2) : x, 1);
+        if (!old) return stream;
+        const int t_stride[3] = {2, 1, 1}, t_pad[6] = {0, 0, 0, 0, 0, 0};
+        return conv(stream, key, t_stride, t_pad);
+    }
+};
+
+// ------------------------------------------------------------ host tensors
+
+int64_t numel(const std::vector<int64_t> &shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+bool check_video(const wan_vae_tensor &x, int64_t channels, const char *what) {
+    bool ok = x.shape.size() == 5 && x.shape[1] == channels && (int64_t)x.data.size() == numel(x.shape);
+    for (size_t i = 0; ok && i < 5; i++) ok = x.shape[i] > 0;
+    if (!ok)
+        return svg_err(false, "wan vae: %s must be [B, %lld, T, H, W] with its values (got %zu dims, %zu values)", what,
+                       (long long)channels, x.shape.size(), x.data.size());
+    return true;
+}
+
+// Copy n = (frames, rows, columns) from src at s0 to dst at d0 (both
+// [B, C, T, H, W] with the same B and C).
+void copy_box(const wan_vae_tensor &src, const int64_t s0[3], wan_vae_tensor *dst, const int64_t d0[3],
+              const int64_t n[3]) {
+    const int64_t planes = src.shape[0] * src.shape[1];
+    const int64_t sT = src.shape[2], sH = src.shape[3], sW = src.shape[4];
+    const int64_t dT = dst->shape[2], dH = dst->shape[3], dW = dst->shape[4];
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t t = 0; t < n[0]; t++)
+            for (int64_t h = 0; h < n[1]; h++)
+                memcpy(&dst->data[(size_t)(((p * dT + d0[0] + t) * dH + d0[1] + h) * dW + d0[2])],
+                       &src.data[(size_t)(((p * sT + s0[0] + t) * sH + s0[1] + h) * sW + s0[2])],
+                       (size_t)n[2] * sizeof(float));
+}
+
+wan_vae_tensor zeros(std::vector<int64_t> shape) {
+    wan_vae_tensor t;
+    t.data.assign((size_t)numel(shape), 0.f);
+    t.shape = std::move(shape);
+    return t;
+}
+
+// x[:, :, t0:t1, h0:h1, w0:w1]
+wan_vae_tensor crop(const wan_vae_tensor &x, int64_t t0, int64_t t1, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+    wan_vae_tensor out = zeros({x.shape[0], x.shape[1], t1 - t0, h1 - h0, w1 - w0});
+    const int64_t from[3] = {t0, h0, w0}, at[3] = {0, 0, 0}, n[3] = {t1 - t0, h1 - h0, w1 - w0};
+    copy_box(x, from, &out, at, n);
+    return out;
+}
+
+void clamp(std::vector<float> *v, float lo, float hi) {
+    for (float &x : *v) x = std::min(std::max(x, lo), hi);
+}
+
+// ------------------------------------------------------------ running chunks
+
+using chunk_builder = svg_tensor *(*)(svg_context *, const wan_vae &, svg_tensor *, wan_vae_cache *);
+
+// Run `build` on the frames [bounds[i], bounds[i+1]) of x, one graph per
+// chunk sharing one feature cache; the outputs, concatenated in time.
+bool run_chunks(const wan_vae &m, svg_backend *be, const wan_vae_tensor &x, const std::vector<int64_t> &bounds,
+                chunk_builder build, wan_vae_tensor *out) {
+    wan_vae_cache cache(be);
+    svg_gallocr *ga = svg_gallocr_new(be);
+    std::vector<wan_vae_tensor> parts;
+    bool ok = true;
+    for (size_t c = 0; ok && c + 1 < bounds.size(); c++) {
+        const wan_vae_tensor in = crop(x, bounds[c], bounds[c + 1], 0, x.shape[3], 0, x.shape[4]);
+        svg_context *ctx = svg_context_new(true);
+        T *xin = svg_new_tensor(ctx, SVG_TYPE_F32, 5, in.shape.data());
+        svg_set_input(xin);
+        T *y = build(ctx, m, xin, &cache);
+        svg_set_output(y);
+        svg_graph *g = svg_graph_new(ctx);
+        ok = y && svg_graph_build(g, y) && cache.finish_build(g) && svg_gallocr_alloc_graph(ga, g) &&
+             svg_tensor_set_f32(xin, in.data.data(), (int64_t)in.data.size()) && svg_backend_graph_compute(be, g);
+        if (ok) {
+            parts.push_back(zeros(std::vector<int64_t>(y->ne, y->ne + 5)));
+            ok = svg_tensor_get_f32(y, parts.back().data.data(), svg_nelements(y));
+        }
+        if (ok) cache.commit();
+        svg_graph_free(g);
+        svg_context_free(ctx);
+        if (!ok) {
+            const std::string msg = svg_last_error();
+            svg_err(false, "wan vae: chunk %zu of %zu: %s", c + 1, bounds.size() - 1, msg.c_str());
+        }
+    }
+    svg_gallocr_free(ga);
+    if (!ok) return false;
+    std::vector<int64_t> shape = parts[0].shape;
+    shape[2] = 0;
+    for (const wan_vae_tensor &p : parts) shape[2] += p.shape[2];
+    *out = zeros(shape);
+    int64_t t = 0;
+    for (const wan_vae_tensor &p : parts) {
+        const int64_t from[3] = {0, 0, 0}, at[3] = {t, 0, 0}, n[3] = {p.shape[2], shape[3], shape[4]};
+        copy_box(p, from, out, at, n);
+        t += p.shape[2];
+    }
+    return true;
+}
+
+// The decoder over every latent frame, one per chunk, unclamped.
+bool decode_frames(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *out) {
+    std::vector<int64_t> bounds;
+    for (int64_t t = 0; t <= z.shape[2]; t++) bounds.push_back(t);
+    return run_chunks(m, be, z, bounds, wan_vae_decode_chunk, out);
+}
+
+// diffusers' blend_v (axis 3) / blend_h (axis 4), in place on b as there:
+// b's first `extent` rows (columns) fade from a's last ones into b's own.
+void blend(const wan_vae_tensor &a, wan_vae_tensor *b, int64_t extent, int axis) {
+    extent = std::min({a.shape[axis], b->shape[axis], extent});
+    const int64_t planes = b->shape[0] * b->shape[1] * b->shape[2];
+    const int64_t aH = a.shape[3], aW = a.shape[4], H = b->shape[3], Wd = b->shape[4];
+    for (int64_t p = 0; p < planes; p++) {
+        const float *ap = &a.data[(size_t)(p * aH * aW)];
+        float *bp = &b->data[(size_t)(p * H * Wd)];
+        for (int64_t i = 0; i < extent; i++) {
+            const float wa = (float)(1.0 - (double)i / extent), wb = (float)((double)i / extent);
+            if (axis == 3)
+                for (int64_t x = 0; x < Wd; x++) bp[i * Wd + x] = ap[(aH - extent + i) * aW + x] * wa + bp[i * Wd + x] * wb;
+            else
+                for (int64_t y = 0; y < H; y++) bp[y * Wd + i] = ap[y * aW + aW - extent + i] * wa + bp[y * Wd + i] * wb;
+        }
+    }
+}
+
+// Reading svg.vae.* arrays model-file.h has no getter for.
+bool find_array(const svg_component_config &c, const char *key, enum svg_gguf_type type, int64_t *index) {
+    const std::string k = "svg." + c.component + "." + key;
+    *index = svg_gguf_find_key(c.file, k.c_str());
+    if (*index < 0 || svg_gguf_kv_type(c.file, *index) != SVG_GGUF_ARRAY || svg_gguf_arr_type(c.file, *index) != type)
+        return svg_err(false, "model file: %s missing or not an array of %s", k.c_str(),
+                       type == SVG_GGUF_BOOL ? "booleans" : "floats");
+    return true;
+}
+
+bool get_floats(const svg_component_config &c, const char *key, std::vector<float> *out) {
+    int64_t i;
+    if (!find_array(c, key, SVG_GGUF_FLOAT32, &i)) return false;
+    const float *d = (const float *)svg_gguf_arr_data(c.file, i);
+    out->assign(d, d + svg_gguf_arr_n(c.file, i));
+    return true;
+}
+
+bool get_bools(const svg_component_config &c, const char *key, std::vector<bool> *out) {
+    int64_t i;
+    if (!find_array(c, key, SVG_GGUF_BOOL, &i)) return false;
+    const uint8_t *d = (const uint8_t *)svg_gguf_arr_data(c.file, i);
+    out->assign(d, d + svg_gguf_arr_n(c.file, i));
+    return true;
+}
+
+bool check_shape(const wan_vae &m, const std::string &name, std::vector<int64_t> want) {
+    const T *t = m.w.get(name);
+    if (!t) return false;
+    if (std::vector<int64_t>(t->ne, t->ne + t->n_dims) != want)
+        return svg_err(false, "vae: %s is %s, the config says %lld x %lld x ...", name.c_str(),
+                       svg_shape_string(t).c_str(), (long long)want[0], (long long)want[1]);
+    return true;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ the cache
+
+wan_vae_cache::wan_vae_cache(svg_backend *be) : be_(be), ctx_(svg_context_new(true)) {}
+
+wan_vae_cache::~wan_vae_cache() {
+    for (svg_buffer *b : bufs_) svg_buffer_free(b);
+    svg_context_free(ctx_);
+}
+
+svg_tensor *wan_vae_cache::frames(const std::string &key) const {
+    const auto it = entries_.find(key);
+    return it != entries_.end() && it->second.cur >= 0 ? it->second.t[it->second.cur] : nullptr;
+}
+
+svg_tensor *wan_vae_cache::keep(svg_context *ctx, const std::string &key, svg_tensor *stream, int64_t n) {
+    if (!stream) return nullptr;
+    const int64_t len = stream->ne[2];
+    T *node = svg_cont(ctx, svg_slice(ctx, stream, 2, len - n, len, 1));
+    if (!node) return nullptr;
+    entry &e = entries_[key];
+    if (!e.t[0]) {
+        for (T *&t : e.t)
+            if (!(t = svg_new_tensor(ctx_, node->type, node->n_dims, node->ne))) return nullptr;
+    } else if (!svg_same_shape(e.t[0], node)) {
+        return svg_err<T *>(nullptr, "wan vae: cached frames of %s change shape from %s to %s", key.c_str(),
+                            svg_shape_string(e.t[0]).c_str(), svg_shape_string(node).c_str());
+    }
+    writes_.push_back({node, &e, e.cur < 0 ? 0 : 1 - e.cur});
+    return stream;
+}
+
+bool wan_vae_cache::finish_build(svg_graph *g) {
+    bool fresh = false;
+    for (const write &w : writes_) {
+        if (!svg_graph_build(g, w.node)) return false;
+        fresh = fresh || !w.e->t[w.target]->data;
+    }
+    if (fresh) {
+        svg_buffer *b = svg_backend_alloc_ctx_tensors(ctx_, be_);
+        if (!b) return false;
+        bufs_.push_back(b);
+    }
+    // svg.h has no copy-into op: the copy nodes get the entries' memory as
+    // their own, and the planner leaves tensors that have memory alone
+    for (const write &w : writes_) {
+        const T *dst = w.e->t[w.target];
+        w.node->data = dst->data;
+        w.node->buffer = dst->buffer;
+    }
+    return true;
+}
+
+void wan_vae_cache::commit() {
+    for (const write &w : writes_) w.e->cur = w.target;
+    writes_.clear();
+    chunks_++;
+}
+
+// ------------------------------------------------------------ graphs
+
+svg_tensor *wan_vae_decode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *z, wan_vae_cache *cache) {
+    builder b{ctx, m, cache};
+    T *x = b.causal_conv(b.pointwise(z, "post_quant_conv"), "decoder.conv_in");
+    x = b.mid_block(x, "decoder.mid_block");
+    const size_t n = m.temporal_down.size() + 1;  // stages
+    for (size_t i = 0; i < n; i++) {
+        const std::string p = "decoder.up_blocks." + std::to_string(i);
+        for (int64_t r = 0; r <= m.num_res_blocks; r++) x = b.resblock(x, p + ".resnets." + std::to_string(r));
+        // the decoder's stages mirror the encoder's: temperal_upsample is temperal_downsample reversed
+        if (i + 1 < n) x = b.upsample(x, p + ".upsamplers.0", m.temporal_down[n - 2 - i]);
+    }
+    return b.head(x, "decoder");
+}
+
+svg_tensor *wan_vae_encode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *x, wan_vae_cache *cache) {
+    builder b{ctx, m, cache};
+    x = b.causal_conv(x, "encoder.conv_in");
+    const size_t n = m.temporal_down.size() + 1;
+    int64_t k = 0;  // down_blocks is one flat list of res blocks and resamplers
+    for (size_t i = 0; i < n; i++) {
+        for (int64_t r = 0; r < m.num_res_blocks; r++) x = b.resblock(x, "encoder.down_blocks." + std::to_string(k++));
+        if (i + 1 < n) x = b.downsample(x, "encoder.down_blocks." + std::to_string(k++), m.temporal_down[i]);
+    }
+    x = b.mid_block(x, "encoder.mid_block");
+    return b.pointwise(b.head(x, "encoder"), "quant_conv");
+}
+
+// ------------------------------------------------------------ API
+
+bool wan_vae_load(const svg_gguf *f, svg_backend *be, wan_vae *m) {
+    svg_component_config c;
+    if (!svg_component_config_open(f, "vae", &c)) return false;
+    if (c.cls != "AutoencoderKLWan") return svg_err(false, "vae class '%s' is not AutoencoderKLWan", c.cls.c_str());
+    int64_t base;
+    std::vector<int64_t> mult;
+    if (!c.get_int("base_dim", &base) || !c.get_int("z_dim", &m->z_dim) || !c.get_ints("dim_mult", &mult) ||
+        !c.get_int("num_res_blocks", &m->num_res_blocks) || !get_bools(c, "temperal_downsample", &m->temporal_down) ||
+        !get_floats(c, "latents_mean", &m->latents_mean) || !get_floats(c, "latents_std", &m->latents_std))
+        return false;
+    if (c.bool_or("is_residual", false) || c.has("patch_size"))
+        return svg_err(false, "vae: the Wan 2.2 VAE (is_residual, patch_size) is not supported");
+    const int64_t attn = svg_gguf_find_key(f, "svg.vae.attn_scales");
+    if (attn >= 0 && (svg_gguf_kv_type(f, attn) != SVG_GGUF_ARRAY || svg_gguf_arr_n(f, attn) != 0))
+        return svg_err(false, "vae: attn_scales (encoder attention blocks) are not supported; the Wan releases have none");
+    const int64_t dec_base = c.int_or("decoder_base_dim", base);
+    m->in_channels = c.int_or("in_channels", 3);
+    m->out_channels = c.int_or("out_channels", 3);
+    const size_t n = mult.size();
+    if (base < 1 || dec_base < 1 || m->z_dim < 1 || m->num_res_blocks < 1 || n < 1 || m->in_channels < 1 ||
+        m->out_channels < 1 || std::any_of(mult.begin(), mult.end(), [](int64_t v) { return v < 1; }))
+        return svg_err(false, "vae: base_dim, z_dim, num_res_blocks, dim_mult and the channel counts must be positive");
+    if (m->temporal_down.size() + 1 != n)
+        return svg_err(false, "vae: temperal_downsample has %zu entries, dim_mult %zu (expected one fewer)",
+                       m->temporal_down.size(), n);
+    if ((int64_t)m->latents_mean.size() != m->z_dim || (int64_t)m->latents_std.size() != m->z_dim)
+        return svg_err(false, "vae: latents_mean/latents_std need z_dim = %lld entries", (long long)m->z_dim);
+    m->spatial_factor = (int64_t)1 << (n - 1);
+    if (c.int_or("scale_factor_spatial", m->spatial_factor) != m->spatial_factor)
+        return svg_err(false, "vae: scale_factor_spatial %lld, but %zu stages downsample by %lld",
+                       (long long)c.int_or("scale_factor_spatial", 0), n, (long long)m->spatial_factor);
+    if (!svg_component_weights_load(f, "vae", be, &m->w)) return false;
+    // the shapes the graphs start and end with; the rest follow from the weights
+    return check_shape(*m, "encoder.conv_in.weight", {base * 1, m->in_channels, 3, 3, 3}) &&
+           check_shape(*m, "encoder.conv_out.weight", {2 * m->z_dim, base * mult[n - 1], 3, 3, 3}) &&
+           check_shape(*m, "decoder.conv_in.weight", {dec_base * mult[n - 1], m->z_dim, 3, 3, 3}) &&
+           check_shape(*m, "decoder.conv_out.weight", {m->out_channels, dec_base * mult[0], 3, 3, 3});
+}
+
+bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video) {
+    if (!check_video(z, m.z_dim, "z") || !decode_frames(m, be, z, video)) return false;
+    clamp(&video->data, -1.f, 1.f);
+    return true;
+}
+
+bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, const wan_vae_tiling &tiling,
+                          wan_vae_tensor *video) {
+    if (!check_video(z, m.z_dim, "z")) return false;
+    const int64_t f = m.spatial_factor;
+    const wan_vae_tiling &t = tiling;
+    if (t.stride_h < f || t.stride_w < f || t.tile_h < t.stride_h || t.tile_w < t.stride_w || t.tile_h % f ||
+        t.tile_w % f || t.stride_h % f || t.stride_w % f)
+        return svg_err(false, "wan vae: tiles %lldx%lld every %lldx%lld pixels must be multiples of %lld, no smaller than the strides",
+                       (long long)t.tile_h, (long long)t.tile_w, (long long)t.stride_h, (long long)t.stride_w, (long long)f);
+    const int64_t H = z.shape[3], Wd = z.shape[4];
+    const int64_t tile_h = t.tile_h / f, tile_w = t.tile_w / f, step_h = t.stride_h / f, step_w = t.stride_w / f;
+    if (H <= tile_h && Wd <= tile_w) return wan_vae_decode(m, be, z, video);
+
+    // Row by row: a tile is blended with the finished tiles above and to its
+    // left (already blended themselves, as the reference blends in place),
+    // then its top-left stride × stride pixels are final.
+    wan_vae_tensor out;
+    std::vector<wan_vae_tensor> above;
+    for (int64_t i = 0; i < H; i += step_h) {
+        std::vector<wan_vae_tensor> row;
+        for (int64_t j = 0; j < Wd; j += step_w) {
+            wan_vae_tensor tile;
+            if (!decode_frames(m, be, crop(z, 0, z.shape[2], i, std::min(i + tile_h, H), j, std::min(j + tile_w, Wd)), &tile))
+                return false;
+            if (i > 0) blend(above[row.size()], &tile, t.tile_h - t.stride_h, 3);
+            if (j > 0) blend(row.back(), &tile, t.tile_w - t.stride_w, 4);
+            if (out.data.empty()) out = zeros({tile.shape[0], tile.shape[1], tile.shape[2], H * f, Wd * f});
+            const int64_t from[3] = {0, 0, 0}, at[3] = {0, i * f, j * f};
+            const int64_t n[3] = {tile.shape[2], std::min(t.stride_h, tile.shape[3]), std::min(t.stride_w, tile.shape[4])};
+            copy_box(tile, from, &out, at, n);
+            row.push_back(std::move(tile));
+        }
+        above = std::move(row);
+    }
+    clamp(&out.data, -1.f, 1.f);
+    *video = std::move(out);
+    return true;
+}
+
+bool wan_vae_encode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &video, wan_vae_tensor *mean,
+                    wan_vae_tensor *logvar) {
+    if (!check_video(video, m.in_channels, "video")) return false;
+    std::vector<int64_t> bounds = {0};
+    for (int64_t t = 1; t <= video.shape[2]; t += k_enc_chunk) bounds.push_back(t);
+    wan_vae_tensor h;
+    if (!run_chunks(m, be, video, bounds, wan_vae_encode_chunk, &h)) return false;
+    // DiagonalGaussianDistribution: channel halves, logvar clamped
+    std::vector<int64_t> shape = h.shape;
+    shape[1] = m.z_dim;
+    *mean = zeros(shape);
+    *logvar = zeros(shape);
+    const size_t half = (size_t)numel(shape) / (size_t)shape[0];
+    for (int64_t b = 0; b < shape[0]; b++) {
+        const float *src = &h.data[2 * half * (size_t)b];
+        std::copy(src, src + half, &mean->data[half * (size_t)b]);
+        std::copy(src + half, src + 2 * half, &logvar->data[half * (size_t)b]);
+    }
+    clamp(&logvar->data, -30.f, 20.f);
+    return true;
+}
+
+namespace {
+
+// fn(value, channel) on every value of z [B, z_dim, T, h, w]
+template <typename Fn>
+bool per_channel(const wan_vae &m, wan_vae_tensor *z, Fn fn) {
+    if (!check_video(*z, m.z_dim, "latents")) return false;
+    const size_t plane = z->data.size() / (size_t)(z->shape[0] * m.z_dim);
+    for (size_t i = 0; i < z->data.size(); i++) fn(&z->data[i], (i / plane) % (size_t)m.z_dim);
+    return true;
+}
+
+}  // namespace
+
+bool wan_vae_denormalize(const wan_vae &m, wan_vae_tensor *z) {
+    return per_channel(m, z, [&](float *v, size_t c) { *v = *v / (1.0f / m.latents_std[c]) + m.latents_mean[c]; });
+}
+
+bool wan_vae_normalize(const wan_vae &m, wan_vae_tensor *z) {
+    return per_channel(m, z, [&](float *v, size_t c) { *v = (*v - m.latents_mean[c]) * (1.0f / m.latents_std[c]); });
+}
