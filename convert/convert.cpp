@@ -3,6 +3,7 @@
 // parameter list for the config, and write one GGUF (models/model-file.h).
 #include "convert/convert.h"
 #include "models/model-file.h"
+#include "src/tokenizer.h"
 
 #include <unistd.h>
 
@@ -431,6 +432,19 @@ bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const
     return true;
 }
 
+// Store a tokenizer file after checking that it loads.
+bool add_tokenizer(svg_gguf_writer *w, const std::string &path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return svg_err(false, "tokenizer: cannot read '%s'", path.c_str());
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const bool json = fs::path(path).extension() == ".json";
+    svg_tokenizer tok;
+    if (!(json ? tok.load_hf_json(bytes.data(), bytes.size()) : tok.load_spm(bytes.data(), bytes.size())))
+        return svg_err(false, "tokenizer '%s': %s", path.c_str(), std::string(svg_last_error()).c_str());
+    return svg_gguf_writer_set_str(w, "svg.tokenizer.format", json ? "hf_json" : "spm") &&
+           svg_gguf_writer_set_arr(w, "svg.tokenizer.model", SVG_GGUF_UINT8, bytes.data(), (int64_t)bytes.size());
+}
+
 // general.name from a path: the model's folder, not "transformer" or
 // "diffusion_pytorch_model".
 std::string name_from_path(const std::string &path, const std::string &component) {
@@ -502,6 +516,8 @@ bool convert(const svg_convert_options &opt) {
         name = opt.random ? name_from_path(opt.sources[0].config_path, opt.sources[0].component) + "-random"
                           : name_from_path(opt.sources[0].path, opt.sources[0].component);
     if (!set_metadata(w.get(), comps, name)) return false;
+    if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path)) return false;
+    if (!opt.tokenizer_path.empty()) log("tokenizer: " + opt.tokenizer_path);
 
     size_t n_total = 0, done = 0;
     for (const component &c : comps) n_total += c.params.size();
@@ -549,6 +565,7 @@ const char *svg_convert_usage(void) {
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
            "      --vae P         add a VAE (folder or file) to the model file\n"
+           "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
            "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
            "      --random        random weights for --config instead of a checkpoint\n"
@@ -598,6 +615,8 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&v)) return false;
             if (!svg_type_from_name(v.c_str(), &o.type) || !is_weight_type(o.type))
                 return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
+        } else if (arg == "--tokenizer") {
+            if (!value(&o.tokenizer_path)) return false;
         } else if (arg == "--text-encoder" || arg == "--vae") {
             svg_convert_source extra;
             extra.component = arg == "--vae" ? "vae" : "text_encoder";
@@ -645,6 +664,13 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             }
         }
     o.sources.insert(o.sources.end(), extras.begin(), extras.end());
+    // the pipeline folder's tokenizer, unless one was given
+    if (!o.random && o.tokenizer_path.empty() && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
+        for (const char *t : {"tokenizer/spiece.model", "tokenizer/tokenizer.json"})
+            if (fs::is_regular_file(fs::path(src.path) / t)) {
+                o.tokenizer_path = (fs::path(src.path) / t).string();
+                break;
+            }
     if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };
     *out = std::move(o);
     return true;

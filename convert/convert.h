@@ -33,6 +33,10 @@ struct svg_convert_source {
 
 struct svg_convert_options {
     std::vector<svg_convert_source> sources;
+    // The text encoder's tokenizer (spiece.model or tokenizer.json), stored as
+    // svg.tokenizer.model (u8 array) + svg.tokenizer.format ("spm" / "hf_json").
+    // Empty: none (a pipeline folder's tokenizer/ is found by the command line).
+    std::string tokenizer_path;
     std::string output;
     std::string name;  // general.name; empty: derived from the first source's path
     // Type of the 2-D linear weights (f32, f16, bf16, q8_0, q4_0); every other

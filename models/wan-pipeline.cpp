@@ -55,3 +55,30 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
     svg_gallocr_free(ga);
     return ok;
 }
+
+bool wan_encode_prompt(const svg_tokenizer &tok, const umt5_encoder &te, svg_backend *be, const std::string &prompt, int max_len,
+                       std::vector<float> *emb, int *n_tokens) {
+    if (!tok.loaded()) return svg_err(false, "prompt encoding: no tokenizer");
+    const svg_tokenizer::padded p = tok.encode_padded(svg_prompt_clean(prompt), max_len);
+    if (p.n_tokens <= 0) return svg_err(false, "prompt encoding: tokenizer produced no tokens");
+    std::vector<int32_t> ids(p.ids.begin(), p.ids.begin() + p.n_tokens);
+    for (int32_t id : ids)
+        if (id < 0 || id >= te.vocab)
+            return svg_err(false, "prompt encoding: token id %d outside the text encoder's vocabulary of %lld (tokenizer and encoder do not match)",
+                           id, (long long)te.vocab);
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    const int64_t ne[2] = {1, (int64_t)ids.size()};
+    svg_tensor *idt = host.add_i32(ctx, 2, ne, ids, "input_ids");
+    svg_tensor *y = idt ? umt5_forward(ctx, te, idt, nullptr, &host) : nullptr;
+    svg_gallocr *ga = svg_gallocr_new(be);
+    std::vector<float> real;
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &real);
+    svg_gallocr_free(ga);
+    svg_context_free(ctx);
+    if (!ok) return false;
+    emb->assign((size_t)max_len * te.d_model, 0.0f);
+    std::copy(real.begin(), real.end(), emb->begin());
+    *n_tokens = (int)ids.size();
+    return true;
+}

@@ -6,7 +6,9 @@
 #include <functional>
 #include <vector>
 
+#include "models/umt5.h"
 #include "models/wan.h"
+#include "src/tokenizer.h"
 #include "src/scheduler.h"
 
 struct wan_denoise_inputs {
@@ -31,3 +33,9 @@ struct wan_denoise_options {
 };
 
 bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &in, const wan_denoise_options &opt);
+
+// The pipeline's prompt encoding: clean the text, tokenize (eos appended,
+// truncated to max_len), encode only the real tokens with the text encoder,
+// then zero-pad to max_len rows → emb [max_len × d_model].
+bool wan_encode_prompt(const svg_tokenizer &tok, const umt5_encoder &te, svg_backend *be, const std::string &prompt, int max_len,
+                       std::vector<float> *emb, int *n_tokens);

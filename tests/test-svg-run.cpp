@@ -1,0 +1,160 @@
+// The prompt → video path: the reference pipeline's final video from its
+// last latents (VAE de-normalization + decode + post-processing), and the
+// svg-run command end to end on a tiny bundled model (output file, seeds,
+// input validation).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "convert/convert.h"
+#include "models/wan-vae.h"
+#include "test-common.h"
+
+namespace {
+
+const std::string kData = SVG_TEST_DATA;
+const std::string kBin = SVG_BIN_DIR;
+
+std::string tmp(const std::string &n) { return "/tmp/svg-test-run-" + std::to_string(getpid()) + "-" + n; }
+
+// latents after the last step → video, as WanPipeline: z / (1/std) + mean,
+// decode, (x + 1) / 2 clamped — compared with the recorded [B, F, 3, H, W]
+TEST(WanPipeline, T2VVideoMatchesReference) {
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = kData + "/goldens/wan_t2v/transformer";
+    svg_convert_source vae;
+    vae.component = "vae";
+    vae.path = kData + "/goldens/wan_t2v/vae";
+    opt.sources = {src, vae};
+    opt.output = tmp("video.gguf");
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    ASSERT_NE(f, nullptr);
+    svg_backend *be = svg_backend_cpu_new(2);
+    wan_vae m;
+    ASSERT_TRUE(wan_vae_load(f, be, &m)) << svg_last_error();
+    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
+    ASSERT_NE(st, nullptr);
+    auto read = [&](const char *name, std::vector<int64_t> *shape) {
+        const int64_t i = svg_safetensors_find(st, name);
+        std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
+        svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size());
+        int64_t ne[SVG_MAX_DIMS];
+        svg_safetensors_shape(st, i, ne);
+        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
+        return v;
+    };
+    wan_vae_tensor z, video;
+    z.data = read("latents_step3", &z.shape);
+    std::vector<int64_t> rshape;
+    const std::vector<float> ref = read("video", &rshape);  // [1, F, 3, H, W]
+    ASSERT_TRUE(wan_vae_denormalize(m, &z));
+    ASSERT_TRUE(wan_vae_decode(m, be, z, &video)) << svg_last_error();
+    ASSERT_EQ(video.shape.size(), 5u);
+    const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
+    ASSERT_EQ(rshape, (std::vector<int64_t>{1, F, 3, H, W}));
+    std::vector<float> got(ref.size());
+    for (int64_t c = 0; c < 3; c++)
+        for (int64_t t = 0; t < F; t++)
+            for (int64_t p = 0; p < H * W; p++)
+                got[(size_t)((t * 3 + c) * H * W + p)] = std::min(1.f, std::max(0.f, video.data[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
+    const double err = svgtest::rel_l2(got, ref);
+    printf("video rel L2 %.2e\n", err);
+    EXPECT_LE(err, 1e-3);
+    svg_safetensors_free(st);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(opt.output.c_str());
+}
+
+// A tiny complete model file: golden transformer, umT5, VAE, tokenizer.
+class SvgRun : public ::testing::Test {
+   protected:
+    static std::string model;
+    static void SetUpTestSuite() {
+        model = tmp("tiny.gguf");
+        svg_convert_options opt;
+        svg_convert_source t, te, v;
+        t.path = kData + "/goldens/wan_t2v/transformer";
+        te.component = "text_encoder";
+        te.path = kData + "/goldens/umt5_encoder/text_encoder";
+        v.component = "vae";
+        v.path = kData + "/goldens/wan_t2v/vae";
+        opt.sources = {t, te, v};
+        opt.tokenizer_path = kData + "/tokenizer_spm/spm_unigram.model";
+        opt.output = model;
+        ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    }
+    static void TearDownTestSuite() { unlink(model.c_str()); }
+    // run svg-run with args; returns the exit status, stderr in *err
+    int run(const std::string &args, std::string *err = nullptr) {
+        const std::string log = tmp("log");
+        const std::string cmd = kBin + "/svg-run " + args + " 2>" + log;
+        const int rc = std::system(cmd.c_str());
+        if (err) {
+            std::ifstream f(log);
+            err->assign((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        }
+        unlink(log.c_str());
+        return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    }
+    static std::string slurp(const std::string &p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    }
+    const std::string small = " --width 32 --height 32 --frames 9 --steps 3 --backend cpu --negative 'bad' -q ";
+};
+std::string SvgRun::model;
+
+TEST_F(SvgRun, WritesAVideoReproducibly) {
+    const std::string a = tmp("a.avi"), b = tmp("b.avi"), c = tmp("c.avi");
+    ASSERT_EQ(run(model + " 'a cat'" + small + "--seed 7 -o " + a), 0);
+    ASSERT_EQ(run(model + " 'a cat'" + small + "--seed 7 -o " + b), 0);
+    ASSERT_EQ(run(model + " 'a cat'" + small + "--seed 8 -o " + c), 0);
+    const std::string fa = slurp(a), fb = slurp(b), fc = slurp(c);
+    ASSERT_GT(fa.size(), 100u);
+    EXPECT_EQ(fa.substr(0, 4), "RIFF");
+    EXPECT_EQ(fa, fb) << "same seed, different video";
+    EXPECT_NE(fa, fc) << "different seed, same video";
+    // 9 frames: the AVI header's total-frames field
+    EXPECT_EQ((unsigned char)fa[48], 9);
+    for (auto &p : {a, b, c}) unlink(p.c_str());
+}
+
+TEST_F(SvgRun, JsonSummary) {
+    const std::string out = tmp("j.avi"), js = tmp("j.json");
+    ASSERT_EQ(std::system((kBin + "/svg-run " + model + " 'a cat'" + small + "--json -o " + out + " >" + js).c_str()), 0);
+    const std::string s = slurp(js);
+    EXPECT_NE(s.find("\"denoise_s\""), std::string::npos) << s;
+    EXPECT_NE(s.find(out), std::string::npos) << s;
+    unlink(out.c_str());
+    unlink(js.c_str());
+}
+
+TEST_F(SvgRun, RejectsBadRequests) {
+    std::string err;
+    EXPECT_EQ(run(model + " 'a cat' --width 30 --backend cpu", &err), 2);
+    EXPECT_NE(err.find("multiples of 16"), std::string::npos) << err;
+    EXPECT_EQ(run(model + " 'a cat' --frames 10 --backend cpu", &err), 2);
+    EXPECT_NE(err.find("4k+1"), std::string::npos) << err;
+    EXPECT_EQ(run("/nonexistent.gguf 'a cat' --backend cpu", &err), 1);
+    EXPECT_NE(err.find("/nonexistent.gguf"), std::string::npos) << err;
+    EXPECT_EQ(run(model + " 'a cat'" + small + "-o " + tmp("x.gif"), &err), 1);
+    EXPECT_NE(err.find("unknown video format"), std::string::npos) << err;
+    // a transformer-only file: the missing components are named
+    svg_convert_options opt;
+    svg_convert_source t;
+    t.path = kData + "/goldens/wan_t2v/transformer";
+    opt.sources = {t};
+    opt.output = tmp("dit.gguf");
+    ASSERT_TRUE(svg_convert(opt));
+    EXPECT_EQ(run(opt.output + " 'a cat'" + small, &err), 1);
+    EXPECT_NE(err.find("text_encoder, vae, tokenizer"), std::string::npos) << err;
+    unlink(opt.output.c_str());
+}
+
+}  // namespace
