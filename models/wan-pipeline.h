@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/umt5.h"
+#include "models/wan-vae.h"
 #include "models/wan.h"
 #include "src/tokenizer.h"
 #include "src/scheduler.h"
@@ -39,3 +40,11 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
 // then zero-pad to max_len rows → emb [max_len × d_model].
 bool wan_encode_prompt(const svg_tokenizer &tok, const umt5_encoder &te, svg_backend *be, const std::string &prompt, int max_len,
                        std::vector<float> *emb, int *n_tokens);
+
+// I2V conditioning from the first frame, as WanImageToVideoPipeline:
+//   video = [image, 0, 0, …] (num_frames frames), z = normalize(VAE mean(video)),
+//   mask = 1 on latent frame 0 (all 4 mask channels), 0 elsewhere,
+//   condition = concat(mask, z) on channels → [1, 4 + z_dim, T, h, w].
+// image: [3, H, W] in [-1, 1].
+bool wan_i2v_condition(const wan_vae &vae, svg_backend *be, const std::vector<float> &image, int height, int width, int num_frames,
+                       std::vector<float> *condition, std::vector<int64_t> *shape);

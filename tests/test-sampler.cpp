@@ -105,3 +105,55 @@ TEST(WanPipeline, T2VLatentsMatchReferenceEveryStep) {
 }
 
 }  // namespace
+
+namespace {
+
+// The I2V loop: condition from the first frame through the VAE encoder,
+// CLIP tokens from the recorded image_embeds, 4 steps with CFG.
+TEST(WanPipeline, I2VLatentsMatchReferenceEveryStep) {
+    svg_convert_options opt;
+    svg_convert_source t, v;
+    t.path = kData + "/goldens/wan_i2v/transformer";
+    v.component = "vae";
+    v.path = kData + "/goldens/wan_vae/vae";  // the goldens share one VAE
+    opt.sources = {t, v};
+    opt.output = "/tmp/svg-test-i2v-" + std::to_string(getpid()) + ".gguf";
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    ASSERT_NE(f, nullptr);
+    svg_backend *be = svg_backend_cpu_new(2);
+    wan_transformer m;
+    wan_vae vae;
+    ASSERT_TRUE(wan_transformer_load(f, be, &m)) << svg_last_error();
+    ASSERT_TRUE(wan_vae_load(f, be, &vae)) << svg_last_error();
+    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_i2v/pipeline.safetensors").c_str());
+    ASSERT_NE(st, nullptr);
+    wan_denoise_inputs in;
+    in.latents = read_f32(st, "latents_init", &in.latent_shape);
+    in.cond = read_f32(st, "prompt_embeds", &in.text_shape);
+    in.uncond = read_f32(st, "negative_prompt_embeds");
+    in.image = read_f32(st, "image_embeds", &in.image_shape);
+    std::vector<int64_t> ishape;
+    std::vector<float> image = read_f32(st, "image", &ishape);  // [1, 3, H, W] in [0, 1]
+    for (float &x : image) x = 2 * x - 1;
+    const int H = (int)ishape[2], W = (int)ishape[3], frames = (int)(in.latent_shape[2] - 1) * 4 + 1;
+    ASSERT_TRUE(wan_i2v_condition(vae, be, image, H, W, frames, &in.condition, &in.condition_shape)) << svg_last_error();
+    wan_denoise_options o;
+    o.steps = 4;
+    o.guidance = 5.0f;
+    std::vector<std::vector<float>> after;
+    o.progress = [&](int, int) { after.push_back(in.latents); };
+    ASSERT_TRUE(wan_denoise(m, be, in, o)) << svg_last_error();
+    ASSERT_EQ(after.size(), 4u);
+    for (int i = 0; i < 4; i++) {
+        const double err = svgtest::rel_l2(after[(size_t)i], read_f32(st, ("latents_step" + std::to_string(i)).c_str()));
+        printf("i2v step %d: rel L2 %.2e\n", i, err);
+        EXPECT_LE(err, 1e-3) << "after step " << i;
+    }
+    svg_safetensors_free(st);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(opt.output.c_str());
+}
+
+}  // namespace

@@ -20,6 +20,7 @@ const std::string kBin = SVG_BIN_DIR;
 
 std::string tmp(const std::string &n) { return "/tmp/svg-test-run-" + std::to_string(getpid()) + "-" + n; }
 
+// (the three Wan goldens share one VAE: wan_vae/vae)
 // latents after the last step → video, as WanPipeline: z / (1/std) + mean,
 // decode, (x + 1) / 2 clamped — compared with the recorded [B, F, 3, H, W]
 TEST(WanPipeline, T2VVideoMatchesReference) {
@@ -28,7 +29,7 @@ TEST(WanPipeline, T2VVideoMatchesReference) {
     src.path = kData + "/goldens/wan_t2v/transformer";
     svg_convert_source vae;
     vae.component = "vae";
-    vae.path = kData + "/goldens/wan_t2v/vae";
+    vae.path = kData + "/goldens/wan_vae/vae";
     opt.sources = {src, vae};
     opt.output = tmp("video.gguf");
     ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
@@ -83,7 +84,7 @@ class SvgRun : public ::testing::Test {
         te.component = "text_encoder";
         te.path = kData + "/goldens/umt5_encoder/text_encoder";
         v.component = "vae";
-        v.path = kData + "/goldens/wan_t2v/vae";
+        v.path = kData + "/goldens/wan_vae/vae";
         opt.sources = {t, te, v};
         opt.tokenizer_path = kData + "/tokenizer_spm/spm_unigram.model";
         opt.output = model;
