@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/umt5.h"
+#include "models/wan-vae.h"
 #include "models/wan.h"
 #include "src/svg-impl.h"
 
@@ -52,11 +53,32 @@ bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const svg_safetens
     return ok;
 }
 
+// vae: input z → decode (out = video), or video → encode (out = mean)
+bool forward_vae(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
+    wan_vae m;
+    if (!wan_vae_load(f, be, &m)) return false;
+    const bool decode = svg_safetensors_find(inputs, "z") >= 0;
+    const char *name = decode ? "z" : "video";
+    const int64_t i = svg_safetensors_find(inputs, name);
+    if (i < 0) return svg_err(false, "vae: inputs need 'z' (decode) or 'video' (encode)");
+    wan_vae_tensor x, y, logvar;
+    int64_t ne[SVG_MAX_DIMS];
+    svg_safetensors_shape(inputs, i, ne);
+    x.shape.assign(ne, ne + svg_safetensors_n_dims(inputs, i));
+    x.data.resize((size_t)svg_safetensors_nelements(inputs, i));
+    if (!svg_safetensors_read_f32(inputs, i, x.data.data(), (int64_t)x.data.size())) return false;
+    if (!(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;
+    out->shape = y.shape;
+    out->values = std::move(y.data);
+    return true;
+}
+
 }  // namespace
 
 bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
                            const svg_safetensors *inputs, svg_forward_result *out) {
     if (component == "text_encoder") return forward_text_encoder(f, be, inputs, out);
+    if (component == "vae") return forward_vae(f, be, inputs, out);
     const char *arch = svg_gguf_get_string(f, "general.architecture");
     if (!arch || strcmp(arch, "wan") != 0 || component != "transformer")
         return svg_err(false, "no forward for component '%s' of architecture '%s'", component.c_str(), arch ? arch : "?");
