@@ -432,6 +432,20 @@ bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const
     return true;
 }
 
+// Sampler defaults from a diffusers scheduler_config.json (scalar keys only).
+bool add_scheduler(svg_gguf_writer *w, const std::string &path) {
+    std::ifstream f(path);
+    if (!f) return svg_err(false, "scheduler config: cannot read '%s'", path.c_str());
+    const json cfg = json::parse(f, nullptr, false);
+    if (cfg.is_discarded() || !cfg.is_object()) return svg_err(false, "scheduler config '%s' is not a JSON object", path.c_str());
+    for (const auto &kv : cfg.items()) {
+        const json &v = kv.value();
+        if (!v.is_primitive() || v.is_null()) continue;
+        if (!set_config_kv(w, "svg.scheduler." + kv.key(), v)) return false;
+    }
+    return true;
+}
+
 // Store a tokenizer file after checking that it loads.
 bool add_tokenizer(svg_gguf_writer *w, const std::string &path) {
     std::ifstream f(path, std::ios::binary);
@@ -517,6 +531,7 @@ bool convert(const svg_convert_options &opt) {
                           : name_from_path(opt.sources[0].path, opt.sources[0].component);
     if (!set_metadata(w.get(), comps, name)) return false;
     if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path)) return false;
+    if (!opt.scheduler_config_path.empty() && !add_scheduler(w.get(), opt.scheduler_config_path)) return false;
     if (!opt.tokenizer_path.empty()) log("tokenizer: " + opt.tokenizer_path);
 
     size_t n_total = 0, done = 0;
@@ -664,6 +679,8 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             }
         }
     o.sources.insert(o.sources.end(), extras.begin(), extras.end());
+    if (!o.random && fs::is_regular_file(fs::path(src.path) / "scheduler/scheduler_config.json"))
+        o.scheduler_config_path = (fs::path(src.path) / "scheduler/scheduler_config.json").string();
     // the pipeline folder's tokenizer, unless one was given
     if (!o.random && o.tokenizer_path.empty() && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
         for (const char *t : {"tokenizer/spiece.model", "tokenizer/tokenizer.json"})

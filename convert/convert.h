@@ -37,6 +37,9 @@ struct svg_convert_options {
     // svg.tokenizer.model (u8 array) + svg.tokenizer.format ("spm" / "hf_json").
     // Empty: none (a pipeline folder's tokenizer/ is found by the command line).
     std::string tokenizer_path;
+    // scheduler_config.json: its scalar keys become svg.scheduler.* (sampler
+    // defaults such as flow_shift). Empty: none.
+    std::string scheduler_config_path;
     std::string output;
     std::string name;  // general.name; empty: derived from the first source's path
     // Type of the 2-D linear weights (f32, f16, bf16, q8_0, q4_0); every other

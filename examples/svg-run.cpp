@@ -31,7 +31,7 @@ const char *k_default_negative =
 struct options {
     std::string model, prompt, out = "out.avi", negative = k_default_negative, image;
     int width = 832, height = 480, frames = 81, steps = 50, fps = 16, threads = 0;
-    float cfg = 5.0f, shift = 3.0f;
+    float cfg = 5.0f, shift = 0.0f;  // shift 0: the model's scheduler default, else 3.0
     uint64_t seed = 42;
     std::string sampler = "unipc", backend = "cuda", dtype, text_encoder_device;
     bool quiet = false, json = false, vae_tiling = false;
@@ -171,6 +171,11 @@ int main(int argc, char **argv) {
     if (svg_gguf_find_key(f.get(), "svg.tokenizer.model") < 0) missing += std::string(missing.empty() ? "" : ", ") + "tokenizer";
     if (!missing.empty()) return fail("model file lacks: " + missing + " (convert the pipeline folder, or add --text-encoder/--vae/--tokenizer)");
 
+    if (o.shift == 0.0f) {
+        double s = 3.0;
+        svg_gguf_get_float(f.get(), "svg.scheduler.flow_shift", &s);
+        o.shift = (float)s;
+    }
     if (o.backend == "cuda" && svg_cuda_device_count() == 0) {
         if (!o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
         o.backend = "cpu";

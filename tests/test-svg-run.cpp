@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -156,6 +157,38 @@ TEST_F(SvgRun, RejectsBadRequests) {
     EXPECT_EQ(run(opt.output + " 'a cat'" + small, &err), 1);
     EXPECT_NE(err.find("text_encoder, vae, tokenizer"), std::string::npos) << err;
     unlink(opt.output.c_str());
+}
+
+// The folder layout users download: svg-convert on it bundles every
+// component, the tokenizer and the sampler defaults; svg-run takes them.
+TEST_F(SvgRun, PipelineFolderBundlesEverything) {
+    namespace fs = std::filesystem;
+    const fs::path dir = tmp("pipeline");
+    fs::create_directories(dir / "tokenizer");
+    std::ofstream(dir / "model_index.json") << "{\"_class_name\": \"WanPipeline\"}";
+    fs::create_directory_symlink(kData + "/goldens/wan_t2v/transformer", dir / "transformer");
+    fs::create_directory_symlink(kData + "/goldens/umt5_encoder/text_encoder", dir / "text_encoder");
+    fs::create_directory_symlink(kData + "/goldens/wan_vae/vae", dir / "vae");
+    fs::create_directory_symlink(kData + "/goldens/wan_t2v/scheduler", dir / "scheduler");
+    fs::copy_file(kData + "/tokenizer_spm/spm_unigram.model", dir / "tokenizer/spiece.model");
+    const std::string out = tmp("pipeline.gguf");
+    ASSERT_EQ(std::system((kBin + "/svg-convert -q " + dir.string() + " -o " + out).c_str()), 0);
+    svg_gguf *f = svg_gguf_open(out.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    const int64_t comps = svg_gguf_find_key(f, "svg.components");
+    ASSERT_GE(comps, 0);
+    EXPECT_EQ(svg_gguf_arr_n(f, comps), 3);
+    EXPECT_GE(svg_gguf_find_key(f, "svg.tokenizer.model"), 0);
+    double shift = 0;
+    EXPECT_TRUE(svg_gguf_get_float(f, "svg.scheduler.flow_shift", &shift));
+    EXPECT_EQ(shift, 3.0);
+    svg_gguf_free(f);
+    const std::string video = tmp("p.avi");
+    EXPECT_EQ(run(out + " 'a cat'" + small + "-o " + video), 0);
+    EXPECT_TRUE(fs::exists(video));
+    fs::remove_all(dir);
+    unlink(out.c_str());
+    unlink(video.c_str());
 }
 
 }  // namespace
