@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
-const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5, &svg_convert_arch_wan_vae};
+const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5, &svg_convert_arch_wan_vae, &svg_convert_arch_clip_vision, &svg_convert_arch_clip_vision_projection};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";

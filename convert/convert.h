@@ -104,6 +104,7 @@ struct svg_convert_arch {
 extern const svg_convert_arch svg_convert_arch_wan;
 extern const svg_convert_arch svg_convert_arch_wan_vae;  // Wan 2.1 VAE (convert-wan-vae.cpp)
 extern const svg_convert_arch svg_convert_arch_umt5, svg_convert_arch_t5;  // umT5 / T5 v1.1 encoders (convert-umt5.cpp)
+extern const svg_convert_arch svg_convert_arch_clip_vision, svg_convert_arch_clip_vision_projection;  // CLIP vision towers (convert-clip.cpp)
 
 // Wan's config inference with an explicit head size: the shapes fix the inner
 // dim but not how it splits into heads; the releases all use 128.
