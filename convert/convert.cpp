@@ -572,7 +572,7 @@ const char *svg_convert_usage(void) {
            "\n"
            "INPUT: a diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,\n"
            "sharded or not), a pipeline folder (model_index.json: its transformer/,\n"
-           "text_encoder/ and vae/ all go into the file), or a single-file checkpoint\n"
+           "text_encoder/, vae/ and image_encoder/ all go into the file), or a single-file checkpoint\n"
            "(original Wan or ComfyUI naming; its config is inferred from the tensor\n"
            "shapes unless --config is given).\n"
            "\n"
@@ -580,6 +580,7 @@ const char *svg_convert_usage(void) {
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
            "      --vae P         add a VAE (folder or file) to the model file\n"
+           "      --image-encoder P  add a CLIP image encoder (I2V) to the model file\n"
            "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
            "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
@@ -596,7 +597,7 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     svg_convert_options o;
     svg_convert_source src;
     std::vector<std::string> inputs;
-    std::vector<svg_convert_source> extras;  // --text-encoder, --vae
+    std::vector<svg_convert_source> extras;  // --text-encoder, --vae, --image-encoder
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
         std::string arg = argv[i], inline_value;
@@ -632,9 +633,9 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
                 return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
         } else if (arg == "--tokenizer") {
             if (!value(&o.tokenizer_path)) return false;
-        } else if (arg == "--text-encoder" || arg == "--vae") {
+        } else if (arg == "--text-encoder" || arg == "--vae" || arg == "--image-encoder") {
             svg_convert_source extra;
-            extra.component = arg == "--vae" ? "vae" : "text_encoder";
+            extra.component = arg == "--vae" ? "vae" : arg == "--image-encoder" ? "image_encoder" : "text_encoder";
             if (!value(&extra.path)) return false;
             extras.push_back(extra);
         } else if (arg == "--random") {
@@ -669,7 +670,7 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     o.sources.push_back(src);
     // a pipeline folder (model_index.json) brings every component it holds
     if (!o.random && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
-        for (const char *comp : {"text_encoder", "vae"}) {
+        for (const char *comp : {"text_encoder", "vae", "image_encoder"}) {
             const bool given = std::any_of(extras.begin(), extras.end(), [&](const svg_convert_source &e) { return e.component == comp; });
             if (!given && fs::is_directory(fs::path(src.path) / comp)) {
                 svg_convert_source c;

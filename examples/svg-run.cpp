@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "models/wan-pipeline.h"
+#include "models/clip-vision.h"
 #include "models/wan-vae.h"
+#include "src/image.h"
 #include "src/video.h"
 #include "svg.h"
 
@@ -158,7 +160,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "svg-run: %s\n%s", err.c_str(), k_usage);
         return 2;
     }
-    if (!o.image.empty()) return fail("image-to-video needs the CLIP image encoder, which this build does not have yet");
     const double t0 = now();
     std::unique_ptr<svg_gguf, decltype(&svg_gguf_free)> f(svg_gguf_open(o.model.c_str()), svg_gguf_free);
     if (!f) return fail(svg_last_error());
@@ -167,6 +168,10 @@ int main(int argc, char **argv) {
     for (const char *c : {"transformer", "text_encoder", "vae"}) {
         svg_component_config cc;
         if (!svg_component_config_open(f.get(), c, &cc)) missing += std::string(missing.empty() ? "" : ", ") + c;
+    }
+    if (!o.image.empty()) {
+        svg_component_config cc;
+        if (!svg_component_config_open(f.get(), "image_encoder", &cc)) missing += std::string(missing.empty() ? "" : ", ") + "image_encoder";
     }
     if (svg_gguf_find_key(f.get(), "svg.tokenizer.model") < 0) missing += std::string(missing.empty() ? "" : ", ") + "tokenizer";
     if (!missing.empty()) return fail("model file lacks: " + missing + " (convert the pipeline folder, or add --text-encoder/--vae/--tokenizer)");
@@ -219,6 +224,38 @@ int main(int argc, char **argv) {
     }
     const double text_s = now() - t_text;
 
+    // ---- I2V: CLIP tokens of the image, and the first-frame condition
+    const double t_img = now();
+    if (!o.image.empty()) {
+        svg_image img;
+        if (!svg_image_load(o.image.c_str(), &img)) return fail(std::string("--image: ") + svg_last_error());
+        std::vector<float> pixels;
+        if (!svg_image_clip_preprocess(img, svg_clip_image_config{}, &pixels)) return fail(svg_last_error());
+        {
+            clip_vision clip;
+            if (!clip_vision_load(f.get(), be, &clip)) return fail(svg_last_error());
+            svg_context *ctx = svg_context_new(true);
+            svg_host_inputs host;
+            const int64_t ne[4] = {1, 3, 224, 224};
+            svg_tensor *y = clip_vision_forward(ctx, clip, host.add(ctx, 4, ne, pixels, "pixel_values"), &host);
+            svg_gallocr *ga = svg_gallocr_new(be);
+            const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &in.image);
+            if (ok) in.image_shape.assign(y->ne, y->ne + y->n_dims);
+            svg_gallocr_free(ga);
+            svg_context_free(ctx);
+            if (!ok) return fail(svg_last_error());
+        }
+        std::vector<float> first;
+        int w = 0, h = 0;
+        if (!svg_image_vae_preprocess(img, o.width, o.height, 8, &first, &w, &h)) return fail(svg_last_error());
+        wan_vae vae;
+        if (!wan_vae_load(f.get(), be, &vae) || !wan_i2v_condition(vae, be, first, h, w, o.frames, &in.condition, &in.condition_shape))
+            return fail(svg_last_error());
+        if (!o.quiet) fprintf(stderr, "  image: %s → %lld CLIP tokens, first-frame condition (%.2f s)\n", o.image.c_str(),
+                              (long long)in.image_shape[1], now() - t_img);
+    }
+    const double image_s = now() - t_img;
+
     // ---- denoising
     const double t_den = now();
     {
@@ -227,7 +264,9 @@ int main(int argc, char **argv) {
         const int64_t lf = (o.frames - 1) / 4 + 1, lh = o.height / 8, lw = o.width / 8;
         if (lh % m.patch[1] || lw % m.patch[2]) return fail("height/width do not fit the transformer's patch size");
         in.latent_shape = {1, 16, lf, lh, lw};
-        if (m.in_channels != 16) return fail("this is an I2V transformer (" + std::to_string(m.in_channels) + " input channels): give --image");
+        const bool i2v = !o.image.empty();
+        if (!i2v && m.has_image) return fail("this is an image-to-video model: give --image first_frame.png");
+        if (i2v && !m.has_image) return fail("--image given, but this is a text-to-video model");
         in.latents = noise((size_t)(16 * lf * lh * lw), o.seed);
         wan_denoise_options d;
         d.steps = o.steps;
@@ -266,8 +305,8 @@ int main(int argc, char **argv) {
     const double peak_gib = svg_backend_cuda_peak_memory(be) / 1073741824.0;
     if (o.json) {
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
-               "\"text_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, \"peak_device_gib\": %.3f}\n",
-               o.out.c_str(), W, H, F, o.steps, (unsigned long long)o.seed, svg_backend_name(be), text_s, denoise_s, vae_s, total, peak_gib);
+               "\"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, \"peak_device_gib\": %.3f}\n",
+               o.out.c_str(), W, H, F, o.steps, (unsigned long long)o.seed, svg_backend_name(be), text_s, image_s, denoise_s, vae_s, total, peak_gib);
     }
     if (!o.quiet)
         fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, peak device memory %.2f GiB\n",

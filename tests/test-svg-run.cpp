@@ -147,6 +147,9 @@ TEST_F(SvgRun, RejectsBadRequests) {
     EXPECT_NE(err.find("/nonexistent.gguf"), std::string::npos) << err;
     EXPECT_EQ(run(model + " 'a cat'" + small + "-o " + tmp("x.gif"), &err), 1);
     EXPECT_NE(err.find("unknown video format"), std::string::npos) << err;
+    // --image needs an image encoder in the file (and an I2V transformer)
+    EXPECT_EQ(run(model + " 'a cat'" + small + "--image " + kData + "/goldens/clip_vision/image.png", &err), 1);
+    EXPECT_NE(err.find("image_encoder"), std::string::npos) << err;
     // a transformer-only file: the missing components are named
     svg_convert_options opt;
     svg_convert_source t;
