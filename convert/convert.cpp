@@ -578,6 +578,8 @@ const char *svg_convert_usage(void) {
            "\n"
            "  -o, --output FILE   model file to write\n"
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
+           "      --component C   what INPUT (or --random) is: transformer (default), text_encoder,\n"
+           "                      vae or image_encoder\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
            "      --vae P         add a VAE (folder or file) to the model file\n"
            "      --image-encoder P  add a CLIP image encoder (I2V) to the model file\n"
@@ -631,6 +633,8 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&v)) return false;
             if (!svg_type_from_name(v.c_str(), &o.type) || !is_weight_type(o.type))
                 return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
+        } else if (arg == "--component") {
+            if (!value(&src.component)) return false;
         } else if (arg == "--tokenizer") {
             if (!value(&o.tokenizer_path)) return false;
         } else if (arg == "--text-encoder" || arg == "--vae" || arg == "--image-encoder") {
