@@ -30,13 +30,12 @@ struct builder {
     T *W(const std::string &name) const { return m.w.get(name); }
     T *linear(T *x, const std::string &name) const { return svg_linear(ctx, x, W(name + ".weight"), nullptr); }
 
-    // Layer i's table [buckets, H] through the one-hot bucket selector
-    // [L·L, buckets] → [1, H, L, L]: a gather done as a product, since host
-    // inputs are f32 and svg_get_rows takes integer ids. Exact: each output
-    // is one table entry plus zeros.
-    T *position_bias(T *onehot, int64_t i, int64_t L) const {
-        T *table_t = svg_cont(ctx, svg_transpose(ctx, W(bias_table_name(i)), 0, 1));
-        return svg_reshape_4d(ctx, svg_mul_mat(ctx, table_t, onehot), 1, m.heads, L, L);
+    // Layer i's table [buckets, H] gathered at the bucket of every (query,
+    // key) pair [L, L] → [L, L, H], viewed as the attention bias [1, H, L, L].
+    T *position_bias(T *buckets, int64_t i, int64_t L) const {
+        const int perm[4] = {0, 3, 1, 2};
+        T *rows = svg_get_rows(ctx, W(bias_table_name(i)), buckets);
+        return rows ? svg_permute(ctx, svg_reshape_4d(ctx, rows, 1, L, L, m.heads), perm) : nullptr;
     }
 
     T *self_attention(T *x, T *bias, T *mask, const std::string &p) const {
@@ -130,14 +129,13 @@ svg_tensor *umt5_forward(svg_context *ctx, const umt5_encoder &m, svg_tensor *id
     const int64_t L = ids->ne[1];
     builder b{ctx, m};
 
-    // bucket of every (query i, key j) pair, one-hot
-    std::vector<float> onehot((size_t)(L * L * m.num_buckets), 0.0f);
+    // relative-position bucket of every (query i, key j) pair
+    std::vector<int32_t> buckets((size_t)(L * L));
     for (int64_t i = 0; i < L; i++)
         for (int64_t j = 0; j < L; j++)
-            onehot[(size_t)((i * L + j) * m.num_buckets +
-                            umt5_relative_position_bucket(j - i, m.num_buckets, m.max_distance))] = 1.0f;
-    const int64_t sel_ne[2] = {L * L, m.num_buckets};
-    T *sel = host->add(ctx, 2, sel_ne, std::move(onehot), "umt5.bucket_onehot");
+            buckets[(size_t)(i * L + j)] = (int32_t)umt5_relative_position_bucket(j - i, m.num_buckets, m.max_distance);
+    const int64_t sel_ne[2] = {L, L};
+    T *sel = host->add_i32(ctx, 2, sel_ne, std::move(buckets), "umt5.buckets");
 
     T *h = svg_get_rows(ctx, b.W("shared.weight"), ids);
     T *bias = nullptr;

@@ -23,7 +23,7 @@ bool umt5_load(const svg_gguf *f, svg_backend *be, umt5_encoder *m);
 //   mask  [B, L] f32 attention mask (nonzero = real token), or NULL
 // → last_hidden_state [B, L, d_model] f32. Padded positions are computed as
 // the reference does (they attend to the real tokens only); real tokens do not
-// see the padding. The position-bias selector goes to host_inputs.
+// see the padding. The relative-position buckets go to host_inputs.
 svg_tensor *umt5_forward(svg_context *ctx, const umt5_encoder &m, svg_tensor *ids, svg_tensor *mask,
                          svg_host_inputs *host_inputs);
 
