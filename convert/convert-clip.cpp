@@ -109,22 +109,12 @@ bool parameters(const json &c, std::vector<svg_convert_param> *out, bool project
     return true;
 }
 
-// The shape of a tensor the inference needs, with n_dims dims.
-bool need(const svg_shape_map &s, const std::string &name, size_t n_dims, const std::vector<int64_t> **out) {
-    const auto it = s.find(name);
-    if (it == s.end()) return svg_err(false, "cannot infer the config: tensor %s missing", name.c_str());
-    if (it->second.size() != n_dims)
-        return svg_err(false, "cannot infer the config: tensor %s has %zu dims, expected %zu", name.c_str(),
-                       it->second.size(), n_dims);
-    *out = &it->second;
-    return true;
-}
 
 bool infer_config(const svg_shape_map &shapes, json *config, bool projection) {
     const std::vector<int64_t> *patch, *pos, *fc1, *proj = nullptr;
-    if (!need(shapes, "embeddings.patch_embedding.weight", 4, &patch) ||
-        !need(shapes, "embeddings.position_embedding.weight", 2, &pos) ||
-        !need(shapes, layer(0) + "mlp.fc1.weight", 2, &fc1) || (projection && !need(shapes, k_projection, 2, &proj)))
+    if (!svg_convert_need(shapes, "embeddings.patch_embedding.weight", 4, &patch) ||
+        !svg_convert_need(shapes, "embeddings.position_embedding.weight", 2, &pos) ||
+        !svg_convert_need(shapes, layer(0) + "mlp.fc1.weight", 2, &fc1) || (projection && !svg_convert_need(shapes, k_projection, 2, &proj)))
         return false;
     const int64_t hidden = (*patch)[0], grid = (int64_t)std::llround(std::sqrt((double)((*pos)[0] - 1)));
     if (grid * grid + 1 != (*pos)[0])
@@ -164,24 +154,14 @@ bool infer_config(const svg_shape_map &shapes, json *config, bool projection) {
     return true;
 }
 
-template <bool Projection>
-bool rename_t(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
-    return rename(names, out, scheme, Projection);
-}
-template <bool Projection>
-bool infer_config_t(const svg_shape_map &shapes, json *config) {
-    return infer_config(shapes, config, Projection);
-}
-template <bool Projection>
-bool parameters_t(const json &config, std::vector<svg_convert_param> *out) {
-    return parameters(config, out, Projection);
-}
+using plain_fns = svg_convert_variant<rename, infer_config, parameters, false>;
+using projection_fns = svg_convert_variant<rename, infer_config, parameters, true>;
 
 }  // namespace
 
 const svg_convert_arch svg_convert_arch_clip_vision = {
-    "CLIPVisionModel", "clip", rename_t<false>, infer_config_t<false>, parameters_t<false>,
+    "CLIPVisionModel", "clip", plain_fns::rename, plain_fns::infer_config, plain_fns::parameters,
 };
 const svg_convert_arch svg_convert_arch_clip_vision_projection = {
-    "CLIPVisionModelWithProjection", "clip", rename_t<true>, infer_config_t<true>, parameters_t<true>,
+    "CLIPVisionModelWithProjection", "clip", projection_fns::rename, projection_fns::infer_config, projection_fns::parameters,
 };

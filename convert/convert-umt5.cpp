@@ -120,21 +120,11 @@ bool parameters(const json &c, std::vector<svg_convert_param> *out, bool per_lay
     return true;
 }
 
-// The 2-D shape of a tensor the inference needs.
-bool need(const svg_shape_map &s, const std::string &name, const std::vector<int64_t> **out) {
-    const auto it = s.find(name);
-    if (it == s.end()) return svg_err(false, "cannot infer the config: tensor %s missing", name.c_str());
-    if (it->second.size() != 2)
-        return svg_err(false, "cannot infer the config: tensor %s has %zu dims, expected 2", name.c_str(),
-                       it->second.size());
-    *out = &it->second;
-    return true;
-}
 
 bool infer_config(const svg_shape_map &shapes, json *config, bool per_layer_bias) {
     const std::vector<int64_t> *shared, *q, *bias, *wi;
-    if (!need(shapes, "shared.weight", &shared) || !need(shapes, block(0) + "0.SelfAttention.q.weight", &q) ||
-        !need(shapes, block(0) + "0." + k_bias, &bias) || !need(shapes, block(0) + "1.DenseReluDense.wi_0.weight", &wi))
+    if (!svg_convert_need(shapes, "shared.weight", 2, &shared) || !svg_convert_need(shapes, block(0) + "0.SelfAttention.q.weight", 2, &q) ||
+        !svg_convert_need(shapes, block(0) + "0." + k_bias, 2, &bias) || !svg_convert_need(shapes, block(0) + "1.DenseReluDense.wi_0.weight", 2, &wi))
         return false;
     const int64_t heads = (*bias)[1];
     if ((*q)[0] % heads)
@@ -161,24 +151,14 @@ bool infer_config(const svg_shape_map &shapes, json *config, bool per_layer_bias
     return true;
 }
 
-template <bool PerLayerBias>
-bool rename_t(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
-    return rename(names, out, scheme, PerLayerBias);
-}
-template <bool PerLayerBias>
-bool infer_config_t(const svg_shape_map &shapes, json *config) {
-    return infer_config(shapes, config, PerLayerBias);
-}
-template <bool PerLayerBias>
-bool parameters_t(const json &config, std::vector<svg_convert_param> *out) {
-    return parameters(config, out, PerLayerBias);
-}
+using umt5_fns = svg_convert_variant<rename, infer_config, parameters, true>;
+using t5_fns = svg_convert_variant<rename, infer_config, parameters, false>;
 
 }  // namespace
 
 const svg_convert_arch svg_convert_arch_umt5 = {
-    "UMT5EncoderModel", "umt5", rename_t<true>, infer_config_t<true>, parameters_t<true>,
+    "UMT5EncoderModel", "umt5", umt5_fns::rename, umt5_fns::infer_config, umt5_fns::parameters,
 };
 const svg_convert_arch svg_convert_arch_t5 = {
-    "T5EncoderModel", "t5", rename_t<false>, infer_config_t<false>, parameters_t<false>,
+    "T5EncoderModel", "t5", t5_fns::rename, t5_fns::infer_config, t5_fns::parameters,
 };

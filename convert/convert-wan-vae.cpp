@@ -105,22 +105,9 @@ bool wan_vae_rename(const std::vector<std::string> &names, std::vector<std::stri
     if (!gamma) return svg_err(false, "tensor names are not a Wan VAE's (no RMS-norm .gamma)");
     // a single stage has no upsampler: every entry is a residual block
     const int64_t period = first_upsampler >= 0 ? first_upsampler + 1 : last_upsample + 2;
-    std::vector<std::string> mapped(names.size());
-    size_t n_original = 0, n_diffusers = 0;
-    for (size_t i = 0; i < names.size(); i++) {
-        if (original_to_diffusers(names[i], period, &mapped[i]) && mapped[i] != names[i])
-            n_original++;
-        else
-            mapped[i] = names[i];
-        if (is_diffusers_name(names[i])) n_diffusers++;
-    }
-    if (n_original && n_diffusers) return svg_err(false, "tensor names mix the diffusers and the original Wan VAE naming");
-    if (!n_original && !n_diffusers)
-        return svg_err(false, "tensor names match neither the diffusers nor the original Wan VAE naming (e.g. '%s')",
-                       names.empty() ? "" : names[0].c_str());
-    *scheme = n_original ? "original" : "diffusers";
-    *out = n_original ? std::move(mapped) : names;
-    return true;
+    return svg_convert_rename_two_schemes(
+        names, [period](const std::string &n, std::string *d) { return original_to_diffusers(n, period, d); }, is_diffusers_name,
+        "Wan VAE", out, scheme);
 }
 
 // ------------------------------------------------------------------ config
@@ -246,21 +233,11 @@ bool wan_vae_parameters(const json &c, std::vector<svg_convert_param> *out) {
     return true;
 }
 
-// The shape of a tensor the inference needs, checked for rank.
-bool need(const svg_shape_map &s, const std::string &name, size_t rank, const std::vector<int64_t> **out) {
-    const auto it = s.find(name);
-    if (it == s.end()) return svg_err(false, "cannot infer the config: tensor %s missing", name.c_str());
-    if (it->second.size() != rank)
-        return svg_err(false, "cannot infer the config: tensor %s has %zu dims, expected %zu", name.c_str(),
-                       it->second.size(), rank);
-    *out = &it->second;
-    return true;
-}
 
 bool wan_vae_infer_config(const svg_shape_map &s, json *config) {
     const std::vector<int64_t> *conv_in = nullptr, *post_quant = nullptr, *conv_out = nullptr;
-    if (!need(s, "encoder.conv_in.weight", 5, &conv_in) || !need(s, "post_quant_conv.weight", 5, &post_quant) ||
-        !need(s, "decoder.conv_out.weight", 5, &conv_out))
+    if (!svg_convert_need(s, "encoder.conv_in.weight", 5, &conv_in) || !svg_convert_need(s, "post_quant_conv.weight", 5, &post_quant) ||
+        !svg_convert_need(s, "decoder.conv_out.weight", 5, &conv_out))
         return false;
     const int64_t base = (*conv_in)[0], z = (*post_quant)[0];
     // walk the encoder's flat down_blocks: residual blocks (conv1), then a
@@ -281,7 +258,7 @@ bool wan_vae_infer_config(const svg_shape_map &s, json *config) {
         const std::string b = "encoder.down_blocks." + std::to_string(k);
         const std::vector<int64_t> *w = nullptr;
         if (s.count(b + ".conv1.weight")) {
-            if (!need(s, b + ".conv1.weight", 5, &w)) return false;
+            if (!svg_convert_need(s, b + ".conv1.weight", 5, &w)) return false;
             ch = (*w)[0];
             in_stage++;
         } else if (s.count(b + ".resample.1.weight")) {

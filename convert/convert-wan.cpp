@@ -111,23 +111,9 @@ bool is_diffusers_name(const std::string &name) {
 }
 
 bool wan_rename(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
-    std::vector<std::string> mapped(names.size());
-    size_t n_original = 0, n_diffusers = 0;
-    for (size_t i = 0; i < names.size(); i++) {
-        // patch_embedding has the same name in both schemes, so it counts for neither
-        if (original_to_diffusers(names[i], &mapped[i]) && mapped[i] != names[i])
-            n_original++;
-        else
-            mapped[i] = names[i];
-        if (is_diffusers_name(names[i])) n_diffusers++;
-    }
-    if (n_original && n_diffusers) return svg_err(false, "tensor names mix the diffusers and the original Wan naming");
-    if (!n_original && !n_diffusers)
-        return svg_err(false, "tensor names match neither the diffusers nor the original Wan naming (e.g. '%s')",
-                       names.empty() ? "" : names[0].c_str());
-    *scheme = n_original ? "original" : "diffusers";
-    *out = n_original ? std::move(mapped) : names;
-    return true;
+    return svg_convert_rename_two_schemes(
+        names, [](const std::string &n, std::string *d) { return original_to_diffusers(n, d); }, is_diffusers_name, "Wan", out,
+        scheme);
 }
 
 // ------------------------------------------------------------------ config
@@ -244,16 +230,6 @@ bool wan_parameters(const json &c, std::vector<svg_convert_param> *out) {
     return true;
 }
 
-// The shape of a tensor the inference needs, checked for rank.
-bool need(const svg_shape_map &s, const char *name, size_t rank, const std::vector<int64_t> **out) {
-    const auto it = s.find(name);
-    if (it == s.end()) return svg_err(false, "cannot infer the config: tensor %s missing", name);
-    if (it->second.size() != rank)
-        return svg_err(false, "cannot infer the config: tensor %s has %zu dims, expected %zu", name, it->second.size(),
-                       rank);
-    *out = &it->second;
-    return true;
-}
 
 bool wan_infer_config_default(const svg_shape_map &shapes, json *config) {
     // every Wan release (1.3B, 5B, 14B) splits the inner dim into heads of 128
@@ -264,10 +240,10 @@ bool wan_infer_config_default(const svg_shape_map &shapes, json *config) {
 
 bool svg_wan_infer_config(const svg_shape_map &shapes, int64_t head_dim, json *config) {
     const std::vector<int64_t> *patch, *text, *time, *head, *ffn;
-    if (!need(shapes, "patch_embedding.weight", 5, &patch) ||
-        !need(shapes, "condition_embedder.text_embedder.linear_1.weight", 2, &text) ||
-        !need(shapes, "condition_embedder.time_embedder.linear_1.weight", 2, &time) ||
-        !need(shapes, "proj_out.weight", 2, &head) || !need(shapes, "blocks.0.ffn.net.0.proj.weight", 2, &ffn))
+    if (!svg_convert_need(shapes, "patch_embedding.weight", 5, &patch) ||
+        !svg_convert_need(shapes, "condition_embedder.text_embedder.linear_1.weight", 2, &text) ||
+        !svg_convert_need(shapes, "condition_embedder.time_embedder.linear_1.weight", 2, &time) ||
+        !svg_convert_need(shapes, "proj_out.weight", 2, &head) || !svg_convert_need(shapes, "blocks.0.ffn.net.0.proj.weight", 2, &ffn))
         return false;
     const int64_t D = (*patch)[0];
     if (head_dim <= 0 || D % head_dim)

@@ -446,6 +446,42 @@ bool add_scheduler(svg_gguf_writer *w, const std::string &path) {
     return true;
 }
 
+}  // namespace
+
+bool svg_convert_need(const svg_shape_map &shapes, const std::string &name, size_t rank, const std::vector<int64_t> **out) {
+    const auto it = shapes.find(name);
+    if (it == shapes.end()) return svg_err(false, "cannot infer the config: tensor %s missing", name.c_str());
+    if (it->second.size() != rank)
+        return svg_err(false, "cannot infer the config: tensor %s has %zu dims, expected %zu", name.c_str(), it->second.size(), rank);
+    *out = &it->second;
+    return true;
+}
+
+bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,
+                                    const std::function<bool(const std::string &, std::string *)> &to_diffusers,
+                                    const std::function<bool(const std::string &)> &is_diffusers, const char *what,
+                                    std::vector<std::string> *out, std::string *scheme) {
+    std::vector<std::string> mapped(names.size());
+    size_t n_original = 0, n_diffusers = 0;
+    for (size_t i = 0; i < names.size(); i++) {
+        // names spelled the same in both schemes count for neither
+        if (to_diffusers(names[i], &mapped[i]) && mapped[i] != names[i])
+            n_original++;
+        else
+            mapped[i] = names[i];
+        if (is_diffusers(names[i])) n_diffusers++;
+    }
+    if (n_original && n_diffusers) return svg_err(false, "tensor names mix the diffusers and the original %s naming", what);
+    if (!n_original && !n_diffusers)
+        return svg_err(false, "tensor names match neither the diffusers nor the original %s naming (e.g. '%s')", what,
+                       names.empty() ? "" : names[0].c_str());
+    *scheme = n_original ? "original" : "diffusers";
+    *out = n_original ? std::move(mapped) : names;
+    return true;
+}
+
+namespace {
+
 // Store a tokenizer file after checking that it loads.
 bool add_tokenizer(svg_gguf_writer *w, const std::string &path) {
     std::ifstream f(path, std::ios::binary);

@@ -100,6 +100,35 @@ struct svg_convert_arch {
     bool (*parameters)(const nlohmann::json &config, std::vector<svg_convert_param> *out);
 };
 
+// ---- helpers the architecture files share
+
+// The shape of a tensor config inference needs, checked for rank.
+bool svg_convert_need(const svg_shape_map &shapes, const std::string &name, size_t rank, const std::vector<int64_t> **out);
+
+// For networks whose checkpoints come in two namings (diffusers, and the
+// release's original one): maps the original names with to_diffusers (false:
+// not an original name), refuses a mix of both and names of neither. `what`
+// names the network in messages ("Wan", "Wan VAE").
+bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,
+                                    const std::function<bool(const std::string &, std::string *)> &to_diffusers,
+                                    const std::function<bool(const std::string &)> &is_diffusers, const char *what,
+                                    std::vector<std::string> *out, std::string *scheme);
+
+// The three arch functions of one class of a family whose functions take a
+// bool variant switch (umT5 / T5, CLIP with / without projection).
+template <bool (*Rename)(const std::vector<std::string> &, std::vector<std::string> *, std::string *, bool),
+          bool (*Infer)(const svg_shape_map &, nlohmann::json *, bool),
+          bool (*Params)(const nlohmann::json &, std::vector<svg_convert_param> *, bool), bool Variant>
+struct svg_convert_variant {
+    static bool rename(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
+        return Rename(names, out, scheme, Variant);
+    }
+    static bool infer_config(const svg_shape_map &shapes, nlohmann::json *config) { return Infer(shapes, config, Variant); }
+    static bool parameters(const nlohmann::json &config, std::vector<svg_convert_param> *out) {
+        return Params(config, out, Variant);
+    }
+};
+
 // Wan 2.1 / 2.2 transformer (convert-wan.cpp).
 extern const svg_convert_arch svg_convert_arch_wan;
 extern const svg_convert_arch svg_convert_arch_wan_vae;  // Wan 2.1 VAE (convert-wan-vae.cpp)
