@@ -9,21 +9,43 @@
 
 namespace {
 
-// One transformer forward on host tensors.
-bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const std::vector<float> &text,
-             float t, enum svg_type act, std::vector<float> *v) {
+// What stays the same over the whole loop — prompt and negative prompt
+// embeddings, the I2V condition and CLIP tokens — uploaded to the backend
+// once; every forward's graph reads them like weights.
+struct loop_constants {
+    svg_context *ctx = svg_context_new(true);
+    svg_buffer *buf = nullptr;
+    svg_tensor *cond = nullptr, *uncond = nullptr, *condition = nullptr, *image = nullptr;
+    ~loop_constants() {
+        svg_buffer_free(buf);
+        svg_context_free(ctx);
+    }
+    bool upload(svg_backend *be, const wan_denoise_inputs &in, bool cfg) {
+        auto make = [&](const std::vector<int64_t> &shape, const char *name) {
+            return svg_set_name(svg_new_tensor(ctx, SVG_TYPE_F32, (int)shape.size(), shape.data()), name);
+        };
+        cond = make(in.text_shape, "cond");
+        if (cfg) uncond = make(in.text_shape, "uncond");
+        if (!in.condition.empty()) condition = make(in.condition_shape, "condition");
+        if (!in.image.empty()) image = make(in.image_shape, "image");
+        if (!cond || (cfg && !uncond) || (!in.condition.empty() && !condition) || (!in.image.empty() && !image)) return false;
+        buf = svg_backend_alloc_ctx_tensors(ctx, be);
+        if (!buf) return false;
+        auto set = [](svg_tensor *t, const std::vector<float> &v) { return !t || svg_tensor_set_f32(t, v.data(), (int64_t)v.size()); };
+        return set(cond, in.cond) && set(uncond, in.uncond) && set(condition, in.condition) && set(image, in.image);
+    }
+};
+
+// One transformer forward: the host latents at timestep t with text embeddings `text`.
+bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const loop_constants &k,
+             svg_tensor *text, float t, enum svg_type act, std::vector<float> *v) {
     svg_context *ctx = svg_context_new(true);
     svg_host_inputs host;
     svg_tensor *x = host.add(ctx, (int)in.latent_shape.size(), in.latent_shape.data(), in.latents, "latents");
-    if (!in.condition.empty()) {
-        svg_tensor *c = host.add(ctx, (int)in.condition_shape.size(), in.condition_shape.data(), in.condition, "condition");
-        x = svg_concat(ctx, x, c, 1);
-    }
+    if (k.condition) x = svg_concat(ctx, x, k.condition, 1);
     const int64_t B = in.latent_shape[0];
     svg_tensor *tt = host.add(ctx, 1, &B, std::vector<float>((size_t)B, t), "timestep");
-    svg_tensor *e = host.add(ctx, (int)in.text_shape.size(), in.text_shape.data(), text, "text");
-    svg_tensor *img = in.image.empty() ? nullptr : host.add(ctx, (int)in.image_shape.size(), in.image_shape.data(), in.image, "image");
-    svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, e, img, act, &host);
+    svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, text, k.image, act, &host);
     const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, v);
     svg_context_free(ctx);
     return ok;
@@ -36,12 +58,14 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
     if (!s.init(opt.sampler, opt.steps, opt.shift)) return false;
     const bool cfg = opt.guidance > 1.0f;
     if (cfg && in.uncond.size() != in.cond.size()) return svg_err(false, "denoise: negative prompt embeddings missing or of another size");
+    loop_constants k;
+    if (!k.upload(be, in, cfg)) return false;
     svg_gallocr *ga = svg_gallocr_new(be);
     std::vector<float> vc, vu;
     bool ok = true;
     for (int i = 0; ok && i < opt.steps; i++) {
         const float t = (float)s.timesteps[(size_t)i];
-        ok = forward(m, be, ga, in, in.cond, t, opt.act, &vc) && (!cfg || forward(m, be, ga, in, in.uncond, t, opt.act, &vu));
+        ok = forward(m, be, ga, in, k, k.cond, t, opt.act, &vc) && (!cfg || forward(m, be, ga, in, k, k.uncond, t, opt.act, &vu));
         if (!ok) break;
         if (vc.size() != in.latents.size()) {
             ok = svg_err(false, "denoise: transformer output has %zu values, latents %zu", vc.size(), in.latents.size());
