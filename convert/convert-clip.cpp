@@ -60,24 +60,15 @@ bool rename(const std::vector<std::string> &names, std::vector<std::string> *out
     return true;
 }
 
-// A required positive integer key.
-bool get_int(const json &c, const char *key, int64_t *out) {
-    const auto it = c.find(key);
-    if (it == c.end() || !it->is_number_integer()) return svg_err(false, "config: %s missing or not an integer", key);
-    *out = it->get<int64_t>();
-    if (*out <= 0) return svg_err(false, "config: %s must be positive, got %lld", key, (long long)*out);
-    return true;
-}
-
 bool parameters(const json &c, std::vector<svg_convert_param> *out, bool projection) {
     if (!c.is_object()) return svg_err(false, "config: not a JSON object");
     int64_t hidden, inter, n_layers, patch, image, projection_dim = 0;
-    if (!get_int(c, "hidden_size", &hidden) || !get_int(c, "intermediate_size", &inter) ||
-        !get_int(c, "num_hidden_layers", &n_layers) || !get_int(c, "patch_size", &patch) ||
-        !get_int(c, "image_size", &image) || (projection && !get_int(c, "projection_dim", &projection_dim)))
+    if (!svg_convert_config_int(c, "hidden_size", &hidden) || !svg_convert_config_int(c, "intermediate_size", &inter) ||
+        !svg_convert_config_int(c, "num_hidden_layers", &n_layers) || !svg_convert_config_int(c, "patch_size", &patch) ||
+        !svg_convert_config_int(c, "image_size", &image) || (projection && !svg_convert_config_int(c, "projection_dim", &projection_dim)))
         return false;
     int64_t channels = 3;
-    if (c.contains("num_channels") && !get_int(c, "num_channels", &channels)) return false;
+    if (c.contains("num_channels") && !svg_convert_config_int(c, "num_channels", &channels)) return false;
     if (image % patch)
         return svg_err(false, "config: image_size %lld is not a multiple of patch_size %lld", (long long)image,
                        (long long)patch);

@@ -78,21 +78,12 @@ bool rename(const std::vector<std::string> &names, std::vector<std::string> *out
     return true;
 }
 
-// A required positive integer key.
-bool get_int(const json &c, const char *key, int64_t *out) {
-    const auto it = c.find(key);
-    if (it == c.end() || !it->is_number_integer()) return svg_err(false, "config: %s missing or not an integer", key);
-    *out = it->get<int64_t>();
-    if (*out <= 0) return svg_err(false, "config: %s must be positive, got %lld", key, (long long)*out);
-    return true;
-}
-
 bool parameters(const json &c, std::vector<svg_convert_param> *out, bool per_layer_bias) {
     if (!c.is_object()) return svg_err(false, "config: not a JSON object");
     int64_t vocab, d_model, d_kv, d_ff, n_layers, heads, buckets;
-    if (!get_int(c, "vocab_size", &vocab) || !get_int(c, "d_model", &d_model) || !get_int(c, "d_kv", &d_kv) ||
-        !get_int(c, "d_ff", &d_ff) || !get_int(c, "num_layers", &n_layers) || !get_int(c, "num_heads", &heads) ||
-        !get_int(c, "relative_attention_num_buckets", &buckets))
+    if (!svg_convert_config_int(c, "vocab_size", &vocab) || !svg_convert_config_int(c, "d_model", &d_model) || !svg_convert_config_int(c, "d_kv", &d_kv) ||
+        !svg_convert_config_int(c, "d_ff", &d_ff) || !svg_convert_config_int(c, "num_layers", &n_layers) || !svg_convert_config_int(c, "num_heads", &heads) ||
+        !svg_convert_config_int(c, "relative_attention_num_buckets", &buckets))
         return false;
     const auto ff = c.find("feed_forward_proj");
     if (ff == c.end() || *ff != "gated-gelu")

@@ -457,6 +457,14 @@ bool svg_convert_need(const svg_shape_map &shapes, const std::string &name, size
     return true;
 }
 
+bool svg_convert_config_int(const json &config, const char *key, int64_t *out) {
+    const auto it = config.find(key);
+    if (it == config.end() || !it->is_number_integer()) return svg_err(false, "config: %s missing or not an integer", key);
+    *out = it->get<int64_t>();
+    if (*out <= 0) return svg_err(false, "config: %s must be positive, got %lld", key, (long long)*out);
+    return true;
+}
+
 bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,
                                     const std::function<bool(const std::string &, std::string *)> &to_diffusers,
                                     const std::function<bool(const std::string &)> &is_diffusers, const char *what,

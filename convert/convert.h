@@ -105,6 +105,9 @@ struct svg_convert_arch {
 // The shape of a tensor config inference needs, checked for rank.
 bool svg_convert_need(const svg_shape_map &shapes, const std::string &name, size_t rank, const std::vector<int64_t> **out);
 
+// A required positive integer config key.
+bool svg_convert_config_int(const nlohmann::json &config, const char *key, int64_t *out);
+
 // For networks whose checkpoints come in two namings (diffusers, and the
 // release's original one): maps the original names with to_diffusers (false:
 // not an original name), refuses a mix of both and names of neither. `what`
