@@ -29,8 +29,13 @@
 #include "svg.h"
 
 bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);
+bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);
 
 namespace {
+
+// the kernel under test: argv[1] = mma (cuda-flash.cu) | sm90 (cuda-flash-sm90.cu)
+bool (*flash_fn)(svg_cuda_ctx &, svg_tensor *, bool *) = svg_cuda_flash_attention;
+bool test_small_smem = true;  // also run with an A100's shared memory (mma only)
 
 #define CHECK_CUDA(x)                                                                          \
     do {                                                                                       \
@@ -177,12 +182,13 @@ bool run_case(const Case &c, svg_backend *cuda, svg_cuda_ctx &fc, uint32_t seed)
     // the flash kernel alone: with this device's shared memory, then limited
     // to an A100's 163 KB (the tile shapes chosen there)
     double e_flash[2];
-    for (int i = 0; i < 2; i++) {
+    e_flash[1] = 0;
+    for (int i = 0; i < (test_small_smem ? 2 : 1); i++) {
         svg_cuda_ctx fci = fc;
         if (i == 1) fci.smem_optin = std::min<size_t>(fc.smem_optin, 166912);
         poison(g.out);
         bool handled = false;
-        CHECK_SVG(svg_cuda_flash_attention(fci, g.out, &handled));
+        CHECK_SVG(flash_fn(fci, g.out, &handled));
         CHECK_CUDA(cudaStreamSynchronize(fci.stream));
         CHECK_SVG(svg_tensor_get_f32(g.out, got.data(), (int64_t)got.size()));
         e_flash[i] = handled ? rel_l2(got, ref) : INFINITY;  // not handled: FAIL
@@ -237,7 +243,7 @@ BenchResult bench_wan(svg_backend *cuda, svg_cuda_ctx &fc, int64_t D, int64_t H)
     std::vector<float> times;
     for (int it = 0; it < 13; it++) {
         CHECK_CUDA(cudaEventRecord(e0, fc.stream));
-        CHECK_SVG(svg_cuda_flash_attention(fc, g.out, &handled));
+        CHECK_SVG(flash_fn(fc, g.out, &handled));
         CHECK_CUDA(cudaEventRecord(e1, fc.stream));
         CHECK_CUDA(cudaEventSynchronize(e1));
         float ms = 0;
@@ -291,7 +297,15 @@ BenchResult bench_wan(svg_backend *cuda, svg_cuda_ctx &fc, int64_t D, int64_t H)
 
 }  // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    const std::string path = argc > 1 ? argv[1] : "mma";
+    if (path == "sm90") {
+        flash_fn = svg_cuda_flash_attention_sm90;
+        test_small_smem = false;
+    } else if (path != "mma") {
+        fprintf(stderr, "usage: flash-check [mma|sm90]\n");
+        return 2;
+    }
     if (svg_cuda_device_count() == 0) {
         printf("flash-check: no CUDA device (%s)\n", svg_last_error());
         return 1;
@@ -330,7 +344,7 @@ int main() {
     svg_cuda_ctx fc163 = fc;  // an A100's shared memory: its tile shapes
     fc163.smem_optin = std::min<size_t>(fc.smem_optin, 166912);
     const BenchResult r = bench_wan(cuda, fc, 128, 12), r64 = bench_wan(cuda, fc, 64, 24),
-                      r163 = bench_wan(cuda, fc163, 128, 12);
+                      r163 = test_small_smem ? bench_wan(cuda, fc163, 128, 12) : r;
     printf("%s  wan-1.3B 480p  B1 H12 L32760 D128 bf16 full: %.2f ms, %.1f TFLOP/s (spot rel L2 %.2e)\n",
            r.ok ? "PASS" : "FAIL", r.ms, r.tflops, r.spot_err);
     printf("%s  same tokens    B1 H24 L32760 D64  bf16 full: %.2f ms, %.1f TFLOP/s (spot rel L2 %.2e)\n",
@@ -338,7 +352,7 @@ int main() {
     printf("%s  A100 tiles     B1 H12 L32760 D128 bf16 full: %.2f ms, %.1f TFLOP/s (spot rel L2 %.2e)\n",
            r163.ok ? "PASS" : "FAIL", r163.ms, r163.tflops, r163.spot_err);
     const bool all = n_pass == n_case && r.ok && r64.ok && r163.ok;
-    printf("flash-check: %s, %d/%d parity cases pass, wan480p %.2f ms = %.1f TFLOP/s\n", all ? "OK" : "FAILED", n_pass,
+    printf("flash-check %s: %s, %d/%d parity cases pass, wan480p %.2f ms = %.1f TFLOP/s\n", path.c_str(), all ? "OK" : "FAILED", n_pass,
            n_case, r.ms, r.tflops);
     cudaStreamDestroy(fc.stream);
     svg_backend_free(cuda);

@@ -80,16 +80,16 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
 bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);       // cuda-flash.cu
 bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);  // cuda-flash-sm90.cu
 
-// Kernel paths: SVG_ATTENTION=auto (default: mma.sync flash, then the
-// general kernel) | mma | sm90 (wgmma, Hopper; not yet faster than mma, see
-// bench/RESULTS.md) | simple. A path that cannot take a node falls through to
-// the general kernel, so every architecture's path can be tested and timed
+// Kernel paths: SVG_ATTENTION=auto (default: on Hopper the wgmma/TMA kernel,
+// elsewhere the mma.sync one, then the general kernel) | sm90 | mma | simple.
+// A path that cannot take a node falls through (sm90 → mma under auto, any →
+// the general kernel), so every architecture's path can be tested and timed
 // on one card.
 bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst) {
     const char *env = getenv("SVG_ATTENTION");
     const std::string path = env && *env ? env : "auto";
     bool handled = false;
-    if (path == "sm90" && c.cc_major == 9) {
+    if ((path == "auto" || path == "sm90") && c.cc_major == 9) {
         if (!svg_cuda_flash_attention_sm90(c, dst, &handled)) return false;
         if (handled) return true;
     }
