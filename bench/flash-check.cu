@@ -2,7 +2,7 @@
 // (cuda/cuda-flash.cu). Needs a CUDA device; about 10 s on an H100.
 //
 //   nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -DSVG_USE_CUDA -I. \
-//        bench/flash-check.cu cuda/*.cu src/*.cpp src/cpu/*.cpp -lcublas -o devbin/flash-check
+//        bench/flash-check.cu cuda/*.cu src/*.cpp src/cpu/*.cpp -lcublasLt -o devbin/flash-check
 //   devbin/flash-check
 //
 // 1. Parity: D ∈ {64, 128} × {full, causal} × {bf16, f16} × three shapes

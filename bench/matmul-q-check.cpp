@@ -3,7 +3,7 @@
 // with x bf16/f16 and w q8_0/q4_0 on the CUDA backend.
 //
 //   nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -DSVG_USE_CUDA -I. -x cu \
-//        bench/matmul-q-check.cpp cuda/*.cu src/*.cpp src/cpu/*.cpp -lcublas -o devbin/matmul-q-check
+//        bench/matmul-q-check.cpp cuda/*.cu src/*.cpp src/cpu/*.cpp -lcublasLt -o devbin/matmul-q-check
 //   devbin/matmul-q-check            (about 25 s on an H100, 3 GB of device memory)
 //
 // 1. Parity: {q8_0, q4_0} × {bf16, f16} × shapes (odd tails, a single row, a

@@ -1,10 +1,13 @@
 // The CUDA backend: device buffers (one cudaMalloc each; the graph planner
 // keeps its buffer across graphs, so a denoising step allocates nothing),
-// pinned staging for uploads, one stream per backend, and the op table.
+// pinned staging for uploads, one stream per backend, the op table and the
+// one fusion (a GEMM and the GELU_TANH that alone reads it).
 #include "cuda-common.cuh"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <unordered_map>
 
 bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
     if (bytes <= scratch_size) return true;
@@ -64,6 +67,25 @@ cuda_kernel kernel_for(enum svg_op op) {
 
 bool is_act(enum svg_type t) { return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16; }
 
+// cuBLAS's recommended workspace on Hopper (the heuristic takes what fits)
+constexpr size_t GEMM_WORKSPACE = 32u << 20;
+
+// How many node inputs read each memory root (a view's reads count for its root).
+std::unordered_map<const svg_tensor *, int> count_reads(const svg_graph *g) {
+    std::unordered_map<const svg_tensor *, int> reads;
+    for (const svg_tensor *n : g->nodes)
+        for (int i = 0; i < SVG_MAX_SRC; i++)
+            if (n->src[i]) reads[svg_view_root(n->src[i])]++;
+    return reads;
+}
+
+// A MUL_MAT and, next in the graph, GELU_TANH of it (the Wan FFN's up
+// projection): fusable when nothing else reads the GEMM's result.
+bool gelu_of(const svg_tensor *mm, const svg_tensor *next) {
+    return mm->op == SVG_OP_MUL_MAT && next->op == SVG_OP_UNARY && next->op_params[0] == SVG_UNARY_GELU_TANH &&
+           next->src[0] == mm && !(mm->flags & SVG_FLAG_OUTPUT);
+}
+
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
     std::string label;
@@ -72,13 +94,16 @@ struct cuda_backend : svg_backend {
     void *pinned = nullptr;
     size_t pinned_size = 0;
     std::mutex mu;
+    // SVG_FUSE_GELU=0 keeps GEMM and GELU apart (to time the fusion)
+    bool fuse_gelu = true;
 
     ~cuda_backend() override {
         cudaSetDevice(c.device);
         if (c.stream) cudaStreamSynchronize(c.stream);
         if (c.scratch) cudaFree(c.scratch);
+        if (c.gemm_workspace) cudaFree(c.gemm_workspace);
         if (pinned) cudaFreeHost(pinned);
-        if (c.cublas) cublasDestroy(c.cublas);
+        if (c.cublaslt) cublasLtDestroy(c.cublaslt);
         if (c.stream) cudaStreamDestroy(c.stream);
     }
     const char *name() const override { return label.c_str(); }
@@ -163,22 +188,43 @@ struct cuda_backend : svg_backend {
         }
     }
 
+    bool check_node(const svg_tensor *t) const {
+        if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
+        for (int i = 0; i < SVG_MAX_SRC; i++) {
+            const svg_tensor *s = t->src[i];
+            if (!s) continue;
+            if (!s->data) return svg_err(false, "%s: input %d '%s' of %s has no memory", label.c_str(), i, s->name, svg_op_name(t->op));
+            if (!s->buffer || s->buffer->is_host() || s->buffer->backend != this)
+                return svg_err(false, "%s: input '%s' of %s is not in this device's memory", label.c_str(), s->name, svg_op_name(t->op));
+        }
+        if (!t->buffer || t->buffer->backend != this)
+            return svg_err(false, "%s: node '%s' is not in this device's memory", label.c_str(), t->name);
+        if (!supports_op(t))
+            return svg_err(false, "%s: %s with output %s is not supported", label.c_str(), svg_op_name(t->op), svg_shape_string(t).c_str());
+        return true;
+    }
+
     bool graph_compute(svg_graph *g) override {
         cudaSetDevice(c.device);
-        for (svg_tensor *t : g->nodes) {
+        std::unordered_map<const svg_tensor *, int> reads;  // counted at the first fusion candidate
+        bool counted = false;
+        for (size_t i = 0; i < g->nodes.size(); i++) {
+            svg_tensor *t = g->nodes[i];
             if (t->op == SVG_OP_VIEW) continue;
-            if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
-            for (int i = 0; i < SVG_MAX_SRC; i++) {
-                const svg_tensor *s = t->src[i];
-                if (!s) continue;
-                if (!s->data) return svg_err(false, "%s: input %d '%s' of %s has no memory", label.c_str(), i, s->name, svg_op_name(t->op));
-                if (!s->buffer || s->buffer->is_host() || s->buffer->backend != this)
-                    return svg_err(false, "%s: input '%s' of %s is not in this device's memory", label.c_str(), s->name, svg_op_name(t->op));
+            if (!check_node(t)) return false;
+            if (fuse_gelu && i + 1 < g->nodes.size() && gelu_of(t, g->nodes[i + 1])) {
+                if (!counted) {
+                    reads = count_reads(g);
+                    counted = true;
+                }
+                svg_tensor *gelu = g->nodes[i + 1];
+                bool fused = false;
+                if (reads[t] == 1 && (!check_node(gelu) || !svg_cuda_mul_mat_gelu(c, t, gelu, &fused))) return false;
+                if (fused) {  // the GEMM's own output stays unwritten: nothing reads it
+                    i++;
+                    continue;
+                }
             }
-            if (!t->buffer || t->buffer->backend != this)
-                return svg_err(false, "%s: node '%s' is not in this device's memory", label.c_str(), t->name);
-            if (!supports_op(t))
-                return svg_err(false, "%s: %s with output %s is not supported", label.c_str(), svg_op_name(t->op), svg_shape_string(t).c_str());
             if (!kernel_for(t->op)(c, t)) return false;
         }
         return true;
@@ -226,11 +272,19 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
         delete be;
         return svg_err<svg_backend *>(nullptr, "CUDA: cannot initialize device %d", device);
     }
-    if (cublasCreate(&be->c.cublas) != CUBLAS_STATUS_SUCCESS) {
+    if (cublasLtCreate(&be->c.cublaslt) != CUBLAS_STATUS_SUCCESS) {
         delete be;
-        return svg_err<svg_backend *>(nullptr, "CUDA: cuBLAS initialization failed");
+        return svg_err<svg_backend *>(nullptr, "CUDA: cuBLASLt initialization failed");
     }
-    cublasSetStream(be->c.cublas, be->c.stream);
+    if (cudaMalloc(&be->c.gemm_workspace, GEMM_WORKSPACE) != cudaSuccess) {
+        cudaGetLastError();
+        be->c.gemm_workspace = nullptr;
+        delete be;
+        return svg_err<svg_backend *>(nullptr, "CUDA: out of device memory for the %zu MiB GEMM workspace", GEMM_WORKSPACE >> 20);
+    }
+    be->c.gemm_workspace_size = GEMM_WORKSPACE;
+    const char *fuse = getenv("SVG_FUSE_GELU");
+    be->fuse_gelu = !(fuse && strcmp(fuse, "0") == 0);
     be->c.n_sm = prop.multiProcessorCount;
     be->c.cc_major = prop.major;
     be->c.cc_minor = prop.minor;

@@ -1,12 +1,15 @@
 // CUDA backend internals shared by the kernel files: error checking, the
-// per-backend context (stream, cuBLAS handle, scratch), element load/store
-// for f32/f16/bf16, and the launch signature of every op family.
+// per-backend context (stream, cuBLASLt handle and plans, scratch), element
+// load/store for f32/f16/bf16, and the launch signature of every op family.
 #pragma once
 
-#include <cublas_v2.h>
+#include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+
+#include <array>
+#include <map>
 
 #include "../src/svg-impl.h"
 
@@ -21,10 +24,23 @@
 // after a launch: configuration errors surface here, faults at the next sync
 #define SVG_CUDA_LAUNCHED() SVG_CUDA_CHECK(cudaGetLastError())
 
+// The algorithm cuBLASLt's heuristic chose for one GEMM problem (found =
+// false: it has none, and the caller takes another path).
+struct svg_cuda_gemm_algo {
+    cublasLtMatmulAlgo_t algo;
+    bool found;
+};
+
 struct svg_cuda_ctx {
     int device = 0;
     cudaStream_t stream = nullptr;
-    cublasHandle_t cublas = nullptr;
+    // dense GEMMs (cuda-matmul.cu): the workspace is allocated with the backend
+    // so no step allocates, and the heuristic runs once per problem (the key's
+    // fields are laid out in cuda-matmul.cu)
+    cublasLtHandle_t cublaslt = nullptr;
+    void *gemm_workspace = nullptr;
+    size_t gemm_workspace_size = 0;
+    std::map<std::array<int64_t, 15>, svg_cuda_gemm_algo> gemm_algos;
     int n_sm = 0;
     int cc_major = 0, cc_minor = 0;  // compute capability (selects kernel paths)
     size_t smem_optin = 0;
@@ -43,6 +59,10 @@ bool svg_cuda_softmax(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_group_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst);
+// MUL_MAT `mm` and GELU_TANH `gelu` of its result as one GEMM with cuBLASLt's
+// GELU epilogue, written to gelu's output; *fused = false (nothing enqueued)
+// when the pair cannot run that way.
+bool svg_cuda_mul_mat_gelu(svg_cuda_ctx &c, svg_tensor *mm, svg_tensor *gelu, bool *fused);
 bool svg_cuda_get_rows(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_concat(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_pad(svg_cuda_ctx &c, svg_tensor *dst);

@@ -92,6 +92,14 @@ std::vector<Case> cases() {
                            },
                            2.0 * L * C * F, 0});
         }
+        // the FFN's first half as the model runs it (GELU in the GEMM's epilogue; SVG_FUSE_GELU=0: apart)
+        out.push_back({p + " linear+gelu_tanh ffn-up bf16 [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]x[" +
+                           std::to_string(m.ffn) + "]",
+                       [m](svg_context *c) {
+                           return svg_gelu_tanh(c, svg_linear(c, T(c, SVG_TYPE_BF16, {1, m.L, m.hidden}), T(c, SVG_TYPE_BF16, {m.ffn, m.hidden}),
+                                                              T(c, SVG_TYPE_F32, {m.ffn})));
+                       },
+                       2.0 * L * C * F, 0});
         out.push_back({p + " layernorm+modulate bf16 [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]",
                        [m](svg_context *c) {
                            return svg_norm_modulate(c, T(c, SVG_TYPE_BF16, {1, m.L, m.hidden}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr,

@@ -181,6 +181,21 @@ std::vector<OpCase> all_cases() {
     c.push_back({"mul_mat_batched", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {2, 3, 17, 40})); }});
     c.push_back({"mul_mat_bcast", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {1, 3, 17, 40})); }});
     c.push_back({"mul_mat_strided_a", [](S *x, E t) { return svg_mul_mat(x, svg_transpose(x, T(x, t, {40, 33}), 0, 1), T(x, t, {17, 40})); }});
+    // cuBLASLt epilogues: an f32 bias on every activation type at sizes off the
+    // 16-element grid; a shared weight over batches that cannot fold into rows
+    // (strided batch, weight stride 0); linear → gelu_tanh fused into one GEMM,
+    // and not fused where the GEMM's result has a second reader
+    c.push_back({"linear_bias_f32", [](S *x, E t) { return svg_linear(x, T(x, t, {3, 29, 83}), T(x, t, {61, 83}), T(x, SVG_TYPE_F32, {61})); }});
+    c.push_back({"linear_bias_f32_strided_batch", [](S *x, E t) {
+        return svg_linear(x, svg_transpose(x, T(x, t, {29, 3, 83}), 0, 1), T(x, t, {61, 83}), T(x, SVG_TYPE_F32, {61})); }});
+    c.push_back({"mul_mat_batched_odd", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {3, 29, 83}), T(x, t, {3, 61, 83})); }});
+    c.push_back({"linear_gelu_tanh_bias_f32", [](S *x, E t) {
+        return svg_gelu_tanh(x, svg_linear(x, T(x, t, {2, 37, 83}), T(x, t, {61, 83}), T(x, SVG_TYPE_F32, {61}))); }});
+    c.push_back({"linear_gelu_tanh_bias_act", [](S *x, E t) { return svg_gelu_tanh(x, svg_linear(x, T(x, t, {2, 37, 83}), T(x, t, {61, 83}), T(x, t, {61}))); }});
+    c.push_back({"linear_gelu_tanh_nobias", [](S *x, E t) { return svg_gelu_tanh(x, svg_linear(x, T(x, t, {75, 96}), T(x, t, {130, 96}), nullptr)); }});
+    c.push_back({"linear_gelu_tanh_shared", [](S *x, E t) {
+        svg_tensor *y = svg_linear(x, T(x, t, {2, 37, 83}), T(x, t, {61, 83}), T(x, SVG_TYPE_F32, {61}));
+        return svg_add(x, svg_gelu_tanh(x, y), y); }});
     c.push_back({"get_rows_f32", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_F32, {50, 24}), T(x, SVG_TYPE_I32, {2, 7}, "ids:50")); }});
     c.push_back({"get_rows_q8_0", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_Q8_0, {50, 64}), T(x, SVG_TYPE_I64, {9}, "ids:50")); }});
     c.push_back({"get_rows_q4_0", [](S *x, E t) { return svg_get_rows(x, T(x, SVG_TYPE_Q4_0, {50, 64}), T(x, SVG_TYPE_I32, {9}, "ids:50")); }});
