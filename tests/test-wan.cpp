@@ -17,8 +17,11 @@ std::string temp_path(const std::string &tag) {
     return "/tmp/svg-test-wan-" + tag + "-" + std::to_string(getpid()) + ".gguf";
 }
 
-// Convert one golden case, run its forward on the CPU; rel L2 vs "out".
-double golden_error(const std::string &cse, bool original_naming, svg_type type = SVG_TYPE_COUNT) {
+// Convert one golden case (weights in `type`; COUNT: as stored), run its
+// forward on the CPU in f32 or on the first CUDA device with activations
+// `act`; rel L2 vs "out".
+double golden_error(const std::string &cse, bool original_naming, svg_type type = SVG_TYPE_COUNT, bool cuda = false,
+                    svg_type act = SVG_TYPE_F32) {
     svg_convert_options opt;
     svg_convert_source src;
     const std::string dir = kData + "/goldens/" + cse;
@@ -38,9 +41,10 @@ double golden_error(const std::string &cse, bool original_naming, svg_type type 
     EXPECT_NE(in, nullptr) << svg_last_error();
     double err = INFINITY;
     if (f && in) {
-        svg_backend *be = svg_backend_cpu_new(2);
+        svg_backend *be = cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(2);
+        EXPECT_NE(be, nullptr) << svg_last_error();
         svg_forward_result res;
-        if (svg_forward_component(f, "transformer", be, SVG_TYPE_F32, in, &res)) {
+        if (be && svg_forward_component(f, "transformer", be, act, in, &res)) {
             const int64_t i = svg_safetensors_find(in, "out");
             std::vector<float> ref((size_t)svg_safetensors_nelements(in, i));
             svg_safetensors_read_f32(in, i, ref.data(), (int64_t)ref.size());
@@ -51,7 +55,7 @@ double golden_error(const std::string &cse, bool original_naming, svg_type type 
         } else {
             ADD_FAILURE() << svg_last_error();
         }
-        svg_backend_free(be);
+        if (be) svg_backend_free(be);
     }
     if (in) svg_safetensors_free(in);
     if (f) svg_gguf_free(f);
@@ -65,6 +69,39 @@ TEST(WanTransformer, I2VDiffusersFolderMatchesReference) { EXPECT_LE(golden_erro
 TEST(WanTransformer, I2VOriginalNamingMatchesReference) { EXPECT_LE(golden_error("wan_i2v", true), 1e-4); }
 // f16 linear weights: the reference's weights rounded, so only close
 TEST(WanTransformer, F16WeightsStayClose) { EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_F16), 1e-2); }
+
+// On the GPU: bf16 activations within the goldens' 2e-2, both namings and
+// both variants; q8_0 / q4_0 weights on top of bf16 activations.
+#define SVG_NEED_CUDA() \
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error()
+TEST(WanTransformerCuda, T2VBf16MatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_COUNT, true, SVG_TYPE_BF16), 2e-2);
+    EXPECT_LE(golden_error("wan_t2v", true, SVG_TYPE_COUNT, true, SVG_TYPE_BF16), 2e-2);
+}
+TEST(WanTransformerCuda, I2VBf16MatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(golden_error("wan_i2v", false, SVG_TYPE_COUNT, true, SVG_TYPE_BF16), 2e-2);
+    EXPECT_LE(golden_error("wan_i2v", true, SVG_TYPE_COUNT, true, SVG_TYPE_BF16), 2e-2);
+}
+TEST(WanTransformerCuda, F16MatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_F16, true, SVG_TYPE_F16), 2e-2);
+}
+TEST(WanTransformerCuda, Q8_0WeightsMatchReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_Q8_0, true, SVG_TYPE_BF16), 3e-2);
+    EXPECT_LE(golden_error("wan_i2v", false, SVG_TYPE_Q8_0, true, SVG_TYPE_BF16), 3e-2);
+}
+TEST(WanTransformerCuda, Q4_0WeightsStayClose) {
+    SVG_NEED_CUDA();
+    // 4-bit weights: no reference tolerance; an order of magnitude over q8_0's
+    EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_Q4_0, true, SVG_TYPE_BF16), 2e-1);
+}
+TEST(WanTransformerCuda, F32MatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_COUNT, true, SVG_TYPE_F32), 1e-4);
+}
 
 // Bad inputs are refused with a message, never a crash.
 TEST(WanTransformer, RejectsBadInputs) {
