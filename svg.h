@@ -371,7 +371,8 @@ void svg_backend_synchronize(struct svg_backend *be);
  * error saying which. Activations may be f32, f16 or bf16 on CUDA. */
 int svg_cuda_device_count(void);
 struct svg_backend *svg_backend_cuda_new(int device);
-/* Peak device memory held by this backend's buffers since creation, bytes. */
+/* Peak device memory held by this backend since creation, bytes: its buffers
+   at their peak plus its kernels' scratch and GEMM workspace. */
 size_t svg_backend_cuda_peak_memory(struct svg_backend *be);
 
 struct svg_buffer *svg_backend_alloc_buffer(struct svg_backend *be, size_t size);

@@ -295,5 +295,6 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
 
 extern "C" size_t svg_backend_cuda_peak_memory(struct svg_backend *be) {
     cuda_backend *cb = dynamic_cast<cuda_backend *>(be);
-    return cb ? cb->peak : 0;
+    // buffers at their peak, plus the op scratch and the GEMM workspace
+    return cb ? cb->peak + cb->c.scratch_size + cb->c.gemm_workspace_size : 0;
 }

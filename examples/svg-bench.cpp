@@ -4,6 +4,7 @@
 // bench/torch_bench.py times the same operations in PyTorch.
 //
 //   svg-bench [--backend cuda|cpu] [--only SUBSTRING] [--reps N]
+//   svg-bench --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "models/wan.h"
 #include "svg.h"
 
 namespace {
@@ -120,24 +122,103 @@ std::vector<Case> cases() {
     return out;
 }
 
+// One Wan transformer forward (batch 1, random latents, timestep and text
+// embeddings; I2V models also get 257 random image tokens) on the weights of
+// a model file: median time over reps after a warm-up, and the backend's
+// peak memory, weights included.
+int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int64_t frames, int64_t height,
+                int64_t width, int64_t text_len, int reps) {
+    svg_gguf *f = svg_gguf_open(path.c_str());
+    wan_transformer m;
+    if (!f || !wan_transformer_load(f, be, &m)) {
+        fprintf(stderr, "svg-bench: %s\n", svg_last_error());
+        if (f) svg_gguf_free(f);
+        return 1;
+    }
+    const int64_t lf = (frames - 1) / 4 + 1, lh = height / 8, lw = width / 8;  // the VAE's 4×8×8 compression
+    const int64_t tokens = lf / m.patch[0] * (lh / m.patch[1]) * (lw / m.patch[2]);
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    auto randn = [](int64_t n, uint64_t seed) {
+        std::vector<float> v((size_t)n);
+        uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+        auto uniform = [&s] {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            return ((s >> 40) + 1) * (1.0 / 16777216.0);
+        };
+        for (float &x : v) x = (float)(std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()));
+        return v;
+    };
+    const int64_t xs[5] = {1, m.in_channels, lf, lh, lw}, ts[1] = {1}, txs[3] = {1, text_len, m.text_dim}, ims[3] = {1, 257, m.image_dim};
+    svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
+    svg_tensor *t = host.add(ctx, 1, ts, {500.f}, "timestep");
+    svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * m.text_dim, 2), "text");
+    svg_tensor *image = m.has_image ? host.add(ctx, 3, ims, randn(257 * m.image_dim, 3), "image") : nullptr;
+    svg_tensor *y = wan_transformer_forward(ctx, m, x, t, text, image, act, &host);
+    svg_graph *g = svg_graph_new(ctx);
+    svg_gallocr *ga = svg_gallocr_new(be);
+    bool ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload();
+    std::vector<double> ms;
+    for (int r = 0; ok && r < reps + 1; r++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ok = svg_backend_graph_compute(be, g);
+        svg_backend_synchronize(be);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (r >= 1) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    if (ok) {
+        std::sort(ms.begin(), ms.end());
+        const size_t peak = svg_backend_cuda_peak_memory(be);
+        printf("wan transformer %s: %lldx%lldx%lld frames, %lld tokens, %lld text, %s activations: %.1f ms (median of %d), "
+               "peak device memory %.2f GiB\n",
+               path.c_str(), (long long)width, (long long)height, (long long)frames, (long long)tokens, (long long)text_len,
+               svg_type_name(act), ms[ms.size() / 2], reps, peak / 1073741824.0);
+    } else {
+        fprintf(stderr, "svg-bench: %s\n", svg_last_error());
+    }
+    svg_gallocr_free(ga);
+    svg_graph_free(g);
+    svg_context_free(ctx);
+    svg_gguf_free(f);
+    return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    std::string backend = "cuda", only;
+    std::string backend = "cuda", only, model;
     int reps = 10;
+    int64_t frames = 81, height = 480, width = 832, text_len = 512;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, atoi(argv[++i]));
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "--frames") && i + 1 < argc) frames = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--height") && i + 1 < argc) height = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--width") && i + 1 < argc) width = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--text") && i + 1 < argc) text_len = atoll(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--backend cuda|cpu] [--only SUBSTRING] [--reps N]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--backend cuda|cpu] [--only SUBSTRING] [--reps N]\n"
+                    "       %s --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]\n",
+                    argv[0], argv[0]);
             return 2;
         }
+    }
+    if (!model.empty() && (frames < 1 || (frames - 1) % 4 || height <= 0 || width <= 0 || height % 16 || width % 16 || text_len < 1)) {
+        fprintf(stderr, "svg-bench: --frames must be 4k+1, --height/--width positive multiples of 16, --text ≥ 1\n");
+        return 2;
     }
     svg_backend *be = backend == "cpu" ? svg_backend_cpu_new(0) : svg_backend_cuda_new(0);
     if (!be) {
         fprintf(stderr, "svg-bench: %s\n", svg_last_error());
         return 1;
+    }
+    if (!model.empty()) {
+        const int rc = bench_model(be, model, backend == "cpu" ? SVG_TYPE_F32 : SVG_TYPE_BF16, frames, height, width, text_len, reps);
+        svg_backend_free(be);
+        return rc;
     }
     printf("backend: %s\n%-72s %10s %12s\n", svg_backend_name(be), "op", "ms", "rate");
     int failures = 0;
