@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
     if (bytes <= scratch_size) return true;
@@ -63,6 +64,39 @@ cuda_kernel kernel_for(enum svg_op op) {
 }
 
 bool is_act(enum svg_type t) { return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16; }
+
+// ---- graph-level fusion
+// How many node sources name each tensor (views count as consumers of the
+// tensor they view, so a chain of views is followed link by link).
+std::unordered_map<const svg_tensor *, int> count_uses(const svg_graph *g) {
+    std::unordered_map<const svg_tensor *, int> uses;
+    for (const svg_tensor *n : g->nodes)
+        for (int i = 0; i < SVG_MAX_SRC; i++)
+            if (n->src[i]) uses[n->src[i]]++;
+    return uses;
+}
+
+// QK-norm: rope(reshape(norm(x))) (Wan: RMS norm over the H·D row, RoPE per
+// head). When the norm's result feeds nothing but that RoPE, through views
+// only, and is no graph output, the pair runs as one row pass: x read once,
+// rope's output written once, the norm's result never touched. Nodes i (the
+// NORM) .. j (the ROPE) must be adjacent apart from views: the pass runs at
+// i but writes memory the planner assigned at j (after x was released at i),
+// which is only sound when no node runs in between. Returns j, or 0 when
+// node i starts no such pattern.
+size_t fused_rope_after(const svg_graph *g, size_t i, const std::unordered_map<const svg_tensor *, int> &uses) {
+    const svg_tensor *cur = g->nodes[i];
+    if (cur->op != SVG_OP_NORM) return 0;
+    for (size_t j = i + 1; j < g->nodes.size(); j++) {
+        const svg_tensor *t = g->nodes[j];
+        const auto u = uses.find(cur);
+        if ((cur->flags & SVG_FLAG_OUTPUT) || u == uses.end() || u->second != 1 || t->src[0] != cur) return 0;
+        if (t->op == SVG_OP_ROPE) return j;
+        if (t->op != SVG_OP_VIEW) return 0;
+        cur = t;
+    }
+    return 0;
+}
 
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
@@ -163,22 +197,39 @@ struct cuda_backend : svg_backend {
         }
     }
 
+    // a node is runnable here: its memory and its inputs' are on this device
+    bool check_node(const svg_tensor *t) const {
+        if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
+        for (int i = 0; i < SVG_MAX_SRC; i++) {
+            const svg_tensor *s = t->src[i];
+            if (!s) continue;
+            if (!s->data) return svg_err(false, "%s: input %d '%s' of %s has no memory", label.c_str(), i, s->name, svg_op_name(t->op));
+            if (!s->buffer || s->buffer->is_host() || s->buffer->backend != this)
+                return svg_err(false, "%s: input '%s' of %s is not in this device's memory", label.c_str(), s->name, svg_op_name(t->op));
+        }
+        if (!t->buffer || t->buffer->backend != this)
+            return svg_err(false, "%s: node '%s' is not in this device's memory", label.c_str(), t->name);
+        if (!supports_op(t))
+            return svg_err(false, "%s: %s with output %s is not supported", label.c_str(), svg_op_name(t->op), svg_shape_string(t).c_str());
+        return true;
+    }
+
     bool graph_compute(svg_graph *g) override {
         cudaSetDevice(c.device);
-        for (svg_tensor *t : g->nodes) {
+        const auto uses = count_uses(g);
+        for (size_t i = 0; i < g->nodes.size(); i++) {
+            svg_tensor *t = g->nodes[i];
             if (t->op == SVG_OP_VIEW) continue;
-            if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
-            for (int i = 0; i < SVG_MAX_SRC; i++) {
-                const svg_tensor *s = t->src[i];
-                if (!s) continue;
-                if (!s->data) return svg_err(false, "%s: input %d '%s' of %s has no memory", label.c_str(), i, s->name, svg_op_name(t->op));
-                if (!s->buffer || s->buffer->is_host() || s->buffer->backend != this)
-                    return svg_err(false, "%s: input '%s' of %s is not in this device's memory", label.c_str(), s->name, svg_op_name(t->op));
+            if (!check_node(t)) return false;
+            if (const size_t j = fused_rope_after(g, i, uses)) {
+                svg_row_args a;
+                if (!check_node(g->nodes[j])) return false;
+                if (svg_row_args_norm_rope(t, g->nodes[j], &a)) {  // else: layout not fusable, run both
+                    if (!svg_row_pass(c, a)) return false;
+                    i = j;
+                    continue;
+                }
             }
-            if (!t->buffer || t->buffer->backend != this)
-                return svg_err(false, "%s: node '%s' is not in this device's memory", label.c_str(), t->name);
-            if (!supports_op(t))
-                return svg_err(false, "%s: %s with output %s is not supported", label.c_str(), svg_op_name(t->op), svg_shape_string(t).c_str());
             if (!kernel_for(t->op)(c, t)) return false;
         }
         return true;
