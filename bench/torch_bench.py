@@ -5,7 +5,8 @@ shapes, so the two can be compared side by side on one device.
 
 Attention uses F.scaled_dot_product_attention restricted to cuDNN (falls back
 to the default choice when cuDNN is unavailable); GEMM is torch.nn.functional.linear
-in bf16; RoPE is the complex multiply diffusers' Wan uses.
+in bf16; RoPE is the complex multiply diffusers' Wan uses; the Wan q/k line is
+diffusers' fp32 RMS norm over the H*D row followed by that RoPE.
 """
 import argparse
 import math
@@ -101,6 +102,20 @@ def main():
                 xc = torch.view_as_complex(x.to(torch.float64).unflatten(3, (-1, 2)))
                 return torch.view_as_real(xc * freqs).flatten(3).type_as(x)
             report(n, rope, 0, 2.0 * L * H * D * 2 + L * 3 * 4)
+            del x
+        n = f"{name} qk rms_norm+rope3d bf16 [{L},{H},{D}]"
+        if name.startswith("wan") and want(n):
+            # diffusers Wan self-attention q/k: RMSNorm over the whole H*D row
+            # in fp32, back to bf16, heads, then the complex-number RoPE
+            x = torch.randn(1, L, H * D, device=dev, dtype=bf)
+            w = torch.randn(H * D, device=dev, dtype=torch.float32)
+            freqs = torch.polar(torch.ones(L, 1, D // 2, device=dev), torch.randn(L, 1, D // 2, device=dev))
+
+            def qk():
+                xn = F.rms_norm(x.float(), (H * D,), w, 1e-6).type_as(x).unflatten(2, (H, -1))
+                xc = torch.view_as_complex(xn.to(torch.float64).unflatten(3, (-1, 2)))
+                return torch.view_as_real(xc * freqs).flatten(3).type_as(x)
+            report(n, qk, 0, 2.0 * L * H * D * 2 + L * 3 * 4 + H * D * 4)
             del x
 
 

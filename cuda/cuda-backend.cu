@@ -70,13 +70,37 @@ bool is_act(enum svg_type t) { return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || 
 // cuBLAS's recommended workspace on Hopper (the heuristic takes what fits)
 constexpr size_t GEMM_WORKSPACE = 32u << 20;
 
-// How many node inputs read each memory root (a view's reads count for its root).
-std::unordered_map<const svg_tensor *, int> count_reads(const svg_graph *g) {
-    std::unordered_map<const svg_tensor *, int> reads;
+// ---- graph-level fusion
+// How many node sources name each tensor (views count as consumers of the
+// tensor they view, so a chain of views is followed link by link).
+std::unordered_map<const svg_tensor *, int> count_uses(const svg_graph *g) {
+    std::unordered_map<const svg_tensor *, int> uses;
     for (const svg_tensor *n : g->nodes)
         for (int i = 0; i < SVG_MAX_SRC; i++)
-            if (n->src[i]) reads[svg_view_root(n->src[i])]++;
-    return reads;
+            if (n->src[i]) uses[n->src[i]]++;
+    return uses;
+}
+
+// QK-norm: rope(reshape(norm(x))) (Wan: RMS norm over the H·D row, RoPE per
+// head). When the norm's result feeds nothing but that RoPE, through views
+// only, and is no graph output, the pair runs as one row pass: x read once,
+// rope's output written once, the norm's result never touched. Nodes i (the
+// NORM) .. j (the ROPE) must be adjacent apart from views: the pass runs at
+// i but writes memory the planner assigned at j (after x was released at i),
+// which is only sound when no node runs in between. Returns j, or 0 when
+// node i starts no such pattern.
+size_t fused_rope_after(const svg_graph *g, size_t i, const std::unordered_map<const svg_tensor *, int> &uses) {
+    const svg_tensor *cur = g->nodes[i];
+    if (cur->op != SVG_OP_NORM) return 0;
+    for (size_t j = i + 1; j < g->nodes.size(); j++) {
+        const svg_tensor *t = g->nodes[j];
+        const auto u = uses.find(cur);
+        if ((cur->flags & SVG_FLAG_OUTPUT) || u == uses.end() || u->second != 1 || t->src[0] != cur) return 0;
+        if (t->op == SVG_OP_ROPE) return j;
+        if (t->op != SVG_OP_VIEW) return 0;
+        cur = t;
+    }
+    return 0;
 }
 
 // A MUL_MAT and, next in the graph, GELU_TANH of it (the Wan FFN's up
@@ -188,6 +212,7 @@ struct cuda_backend : svg_backend {
         }
     }
 
+    // a node is runnable here: its memory and its inputs' are on this device
     bool check_node(const svg_tensor *t) const {
         if (!t->data) return svg_err(false, "%s: node '%s' (%s) has no memory; allocate the graph first", label.c_str(), t->name, svg_op_name(t->op));
         for (int i = 0; i < SVG_MAX_SRC; i++) {
@@ -206,22 +231,27 @@ struct cuda_backend : svg_backend {
 
     bool graph_compute(svg_graph *g) override {
         cudaSetDevice(c.device);
-        std::unordered_map<const svg_tensor *, int> reads;  // counted at the first fusion candidate
-        bool counted = false;
+        const auto uses = count_uses(g);
         for (size_t i = 0; i < g->nodes.size(); i++) {
             svg_tensor *t = g->nodes[i];
             if (t->op == SVG_OP_VIEW) continue;
             if (!check_node(t)) return false;
             if (fuse_gelu && i + 1 < g->nodes.size() && gelu_of(t, g->nodes[i + 1])) {
-                if (!counted) {
-                    reads = count_reads(g);
-                    counted = true;
-                }
                 svg_tensor *gelu = g->nodes[i + 1];
+                const auto u = uses.find(t);
                 bool fused = false;
-                if (reads[t] == 1 && (!check_node(gelu) || !svg_cuda_mul_mat_gelu(c, t, gelu, &fused))) return false;
+                if (u != uses.end() && u->second == 1 && (!check_node(gelu) || !svg_cuda_mul_mat_gelu(c, t, gelu, &fused))) return false;
                 if (fused) {  // the GEMM's own output stays unwritten: nothing reads it
                     i++;
+                    continue;
+                }
+            }
+            if (const size_t j = fused_rope_after(g, i, uses)) {
+                svg_row_args a;
+                if (!check_node(g->nodes[j])) return false;
+                if (svg_row_args_norm_rope(t, g->nodes[j], &a)) {  // else: layout not fusable, run both
+                    if (!svg_row_pass(c, a)) return false;
+                    i = j;
                     continue;
                 }
             }

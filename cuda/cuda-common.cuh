@@ -163,3 +163,83 @@ __device__ __forceinline__ float svg_dequant(const char *blk, int type, int j) {
     const int q = j < 16 ? (b->qs[j] & 0xf) : (b->qs[j - 16] >> 4);
     return __half2float(b->d) * (q - 8);
 }
+
+// ---- RoPE frequencies (cuda-embed.cu builds them; cuda-rows.cu and the
+// general RoPE kernel read them)
+// Rotated pair k (0 ≤ k < D/2) belongs to axis a with index j inside it and
+// turns by pos[l, a] · inv_freq[k], inv_freq[k] = θ^(−2j/d_a) (rounded from
+// double). Interleaved pairs are elements (o_a + 2j, o_a + 2j + 1), half-split
+// pairs (o_a + j, o_a + j + d_a/2): i0/i1 keep both for the general kernel.
+constexpr int SVG_ROPE_MAX_PAIRS = 128;  // head dim ≤ 256
+struct svg_rope_pairs {
+    int n;  // D/2
+    float inv_freq[SVG_ROPE_MAX_PAIRS];
+    uint8_t axis[SVG_ROPE_MAX_PAIRS];
+    int16_t i0[SVG_ROPE_MAX_PAIRS], i1[SVG_ROPE_MAX_PAIRS];
+};
+// false (with the error set) when the head dim is over 256
+bool svg_rope_pairs_of(const svg_tensor *rope, svg_rope_pairs *out);
+
+// Angle in f32 and the accurate sincosf (no fast-math __sincosf: its error
+// grows with |angle|, and angles reach ~100 rad for video positions). Against
+// the CPU reference's double angle the error is about |angle|·2^−24 ≈ 5e-6.
+__device__ __forceinline__ float2 svg_rope_cos_sin(float pos, float inv_freq) {
+    float s, c;
+    sincosf(pos * inv_freq, &s, &c);
+    return make_float2(c, s);
+}
+
+// ---- row pass (cuda-rows.cu)
+// One memory-bound pass over rows of N elements (N % 8 == 0) held in
+// registers: optional norm statistics (layer / RMS, f32), affine w/b,
+// adaLN modulation, optional interleaved RoPE, one write. NORM, ROPE and
+// the fused NORM → ROPE pattern all run through it when the layout allows
+// (16-byte aligned rows and heads); otherwise the general kernels run.
+enum svg_row_norm { SVG_ROW_NORM_NONE = 0, SVG_ROW_NORM_LAYER, SVG_ROW_NORM_RMS };
+
+// Byte offset of a per-row operand (modulation broadcast over x's outer
+// dims) for row r: Σ ((r / div_i) % mod_i) · stride_i over its non-broadcast
+// outer dims, 32-bit index math (rows < 2^31).
+struct svg_row_map {
+    int n;
+    uint32_t div[SVG_MAX_DIMS], mod[SVG_MAX_DIMS];
+    int64_t stride[SVG_MAX_DIMS];
+};
+
+struct svg_row_args {
+    int64_t rows;
+    int N;  // elements per row
+    int type;  // x and y (same type)
+    // row r of x starts at (r / x_rows_per_b) · x_b + (r % x_rows_per_b) · x_l;
+    // with RoPE, head h of the row (D elements) at + h · x_h
+    const char *x;
+    uint32_t x_rows_per_b;
+    int64_t x_b, x_l, x_h;
+    char *y;  // rows contiguous: y + r · N
+    // norm: y = (x − mean) · rstd · w + b, then · (1 + scale) + shift
+    int norm;
+    float eps;
+    const char *w, *b, *scale, *shift;  // NULL: absent; w/b contiguous [N]
+    int tw, tb, tsc, tsh;
+    svg_row_map msc, msh;  // scale/shift row offsets; contiguous along the row
+    // RoPE over heads of D elements: row r is token r / rows_per_token,
+    // position row l = token % L
+    bool rope;
+    int D;
+    uint32_t rows_per_token, L;
+    const char *pos;
+    int64_t ps0, ps1;
+    svg_rope_pairs pairs;
+};
+
+// Fill the arguments for a node, or return false when the row pass does not
+// apply (no error set: the caller runs the general kernel).
+bool svg_row_args_norm(const svg_tensor *norm, svg_row_args *a);
+bool svg_row_args_rope(const svg_tensor *rope, svg_row_args *a);
+// NORM node → (views) → ROPE node as one pass writing rope's output. The
+// caller checks the graph (the norm's result has no other consumer, no node
+// runs in between); this checks the layouts (rope's input is a no-op
+// reshape of the norm's result) and the memory the planner chose. False:
+// run the two nodes separately.
+bool svg_row_args_norm_rope(const svg_tensor *norm, const svg_tensor *rope, svg_row_args *a);
+bool svg_row_pass(svg_cuda_ctx &c, const svg_row_args &a);

@@ -1,5 +1,6 @@
 // Position encodings: sinusoidal timestep embedding and rotary embedding
-// (per-axis frequency tables; interleaved-pair or half-split rotation).
+// (per-axis frequency tables; interleaved-pair or half-split rotation). The
+// common RoPE layout runs in the row pass (cuda-rows.cu).
 #include "cuda-common.cuh"
 
 #include <cmath>
@@ -22,6 +23,10 @@ __global__ void timestep_kernel(float *y, const char *t, int tt, int64_t ts, int
     }
 }
 
+// General RoPE (the row pass in cuda-rows.cu takes interleaved rows with
+// D % 8 == 0 and 16-byte aligned heads): any strides, either pair layout,
+// one block per (b, l). The D/2 (cos, sin) of the position go to shared
+// memory first, then every head's pairs rotate with them.
 struct rope_args {
     const char *x;
     int tx;
@@ -29,61 +34,27 @@ struct rope_args {
     const char *pos;
     int64_t ps0, ps1;
     int64_t L, H, D;
-    bool half_split;
-    bool vec;  // interleaved, 16-bit, x rows and heads 16-byte aligned: vector path
-    // per rotated pair k: axis, element indices, inverse frequency θ^(−2j/d_axis)
-    int8_t axis[128];
-    int16_t i0[128], i1[128];
-    double inv_freq[128];
+    svg_rope_pairs pairs;
 };
 
-// One block per (b, l): the D/2 angles of this position are computed once in
-// double (the references build their tables in float64) into shared memory,
-// then every head's pairs rotate with them.
 template <typename TD>
 __global__ void rope_kernel(TD *y, rope_args a) {
-    __shared__ float cs[128], sn[128];
+    __shared__ float2 cs[SVG_ROPE_MAX_PAIRS];
     const int64_t bl = blockIdx.x, l = bl % a.L, b = bl / a.L;
-    const int half_d = (int)(a.D / 2);
-    for (int k = threadIdx.x; k < half_d; k += blockDim.x) {
-        const float p = *(const float *)(a.pos + l * a.ps0 + a.axis[k] * a.ps1);
-        double s, c;
-        sincos((double)p * a.inv_freq[k], &s, &c);
-        cs[k] = (float)c;
-        sn[k] = (float)s;
-    }
+    const int half = a.pairs.n;
+    for (int k = threadIdx.x; k < half; k += blockDim.x)
+        cs[k] = svg_rope_cos_sin(*(const float *)(a.pos + l * a.ps0 + a.pairs.axis[k] * a.ps1), a.pairs.inv_freq[k]);
     __syncthreads();
     const char *px = a.x + b * a.xs[0] + l * a.xs[1];
     TD *yr = y + bl * a.H * a.D;
-    if constexpr (sizeof(TD) == 2) {
-        if (a.vec) {  // interleaved 16-bit rows: 4 pairs per 16-byte access
-            const int per_head = (int)(a.D / 8);
-            for (int64_t i = threadIdx.x; i < a.H * per_head; i += blockDim.x) {
-                const int64_t h = i / per_head;
-                const int q = (int)(i % per_head);
-                const uint4 raw = *(const uint4 *)(px + h * a.xs[2] + q * 16);
-                const TD *e = (const TD *)&raw;
-                uint4 out;
-                TD *o = (TD *)&out;
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    const int k = q * 4 + j;
-                    const float x0 = svg_ld(e + 2 * j), x1 = svg_ld(e + 2 * j + 1);
-                    svg_st(o + 2 * j, x0 * cs[k] - x1 * sn[k]);
-                    svg_st(o + 2 * j + 1, x0 * sn[k] + x1 * cs[k]);
-                }
-                *(uint4 *)(yr + h * a.D + q * 8) = out;
-            }
-            return;
-        }
-    }
-    for (int64_t i = threadIdx.x; i < a.H * half_d; i += blockDim.x) {
-        const int64_t h = i / half_d;
-        const int k = (int)(i % half_d);
+    for (int64_t i = threadIdx.x; i < a.H * half; i += blockDim.x) {
+        const int64_t h = i / half;
+        const int k = (int)(i % half);
         const char *ph = px + h * a.xs[2];
-        const float x0 = svg_ld_any(ph + a.i0[k] * a.xs[3], a.tx), x1 = svg_ld_any(ph + a.i1[k] * a.xs[3], a.tx);
-        svg_st(yr + h * a.D + a.i0[k], x0 * cs[k] - x1 * sn[k]);
-        svg_st(yr + h * a.D + a.i1[k], x0 * sn[k] + x1 * cs[k]);
+        const int i0 = a.pairs.i0[k], i1 = a.pairs.i1[k];
+        const float x0 = svg_ld_any(ph + i0 * a.xs[3], a.tx), x1 = svg_ld_any(ph + i1 * a.xs[3], a.tx);
+        svg_st(yr + h * a.D + i0, x0 * cs[k].x - x1 * cs[k].y);
+        svg_st(yr + h * a.D + i1, x0 * cs[k].y + x1 * cs[k].x);
     }
 }
 
@@ -101,7 +72,29 @@ bool svg_cuda_timestep_embedding(svg_cuda_ctx &c, svg_tensor *dst) {
     return true;
 }
 
+bool svg_rope_pairs_of(const svg_tensor *rope, svg_rope_pairs *p) {
+    const int64_t D = rope->src[0]->ne[3];
+    if (D > 2 * SVG_ROPE_MAX_PAIRS) return svg_err(false, "CUDA rope: head dim %lld > %d", (long long)D, 2 * SVG_ROPE_MAX_PAIRS);
+    const bool half_split = rope->op_params[1] == SVG_ROPE_HALF_SPLIT;
+    const double theta = svg_param_f32(rope, 2);
+    p->n = (int)(D / 2);
+    int k = 0, off = 0;
+    for (int ax = 0; ax < rope->op_params[0]; ax++) {
+        const int da = rope->op_params[3 + ax];
+        for (int j = 0; j < da / 2; j++, k++) {
+            p->axis[k] = (uint8_t)ax;
+            p->i0[k] = (int16_t)(half_split ? off + j : off + 2 * j);
+            p->i1[k] = (int16_t)(half_split ? off + j + da / 2 : off + 2 * j + 1);
+            p->inv_freq[k] = (float)std::pow(theta, -2.0 * j / da);
+        }
+        off += da;
+    }
+    return true;
+}
+
 bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst) {
+    svg_row_args ra;
+    if (svg_row_args_rope(dst, &ra)) return svg_row_pass(c, ra);
     const svg_tensor *x = dst->src[0], *pos = dst->src[1];
     rope_args a{};
     a.x = (const char *)x->data;
@@ -113,26 +106,11 @@ bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst) {
     a.L = x->ne[1];
     a.H = x->ne[2];
     a.D = x->ne[3];
-    if (a.D > 256) return svg_err(false, "CUDA rope: head dim %lld > 256", (long long)a.D);
-    const bool half_split = dst->op_params[1] == SVG_ROPE_HALF_SPLIT;
-    const double theta = svg_param_f32(dst, 2);
-    int k = 0, off = 0;
-    for (int ax = 0; ax < dst->op_params[0]; ax++) {
-        const int da = dst->op_params[3 + ax];
-        for (int j = 0; j < da / 2; j++, k++) {
-            a.axis[k] = (int8_t)ax;
-            a.i0[k] = (int16_t)(half_split ? off + j : off + 2 * j);
-            a.i1[k] = (int16_t)(half_split ? off + j + da / 2 : off + 2 * j + 1);
-            a.inv_freq[k] = std::pow(theta, -2.0 * j / da);
-        }
-        off += da;
-    }
-    a.vec = !half_split && x->type == dst->type && svg_type_traits_of(x->type)->type_size == 2 && a.D % 8 == 0 &&
-            x->nb[3] == 2 && x->nb[2] % 16 == 0 && x->nb[1] % 16 == 0 && x->nb[0] % 16 == 0 && ((uintptr_t)x->data & 15) == 0;
+    if (!svg_rope_pairs_of(dst, &a.pairs)) return false;
     const int64_t rows = x->ne[0] * a.L;
     if (rows == 0 || a.D == 0) return true;
     if (rows > 0x7fffffff) return svg_err(false, "CUDA rope: too many positions");
-    const int threads = 256;
+    const int threads = 128;
     switch (dst->type) {
         case SVG_TYPE_F16: rope_kernel<<<(unsigned)rows, threads, 0, c.stream>>>((__half *)dst->data, a); break;
         case SVG_TYPE_BF16: rope_kernel<<<(unsigned)rows, threads, 0, c.stream>>>((__nv_bfloat16 *)dst->data, a); break;

@@ -1,6 +1,9 @@
 // Normalization: layer/RMS norm over a dim range with affine and fused adaLN
 // modulation (y = norm(x)·w + b, then y·(1 + scale) + shift), group norm.
-// Statistics in f32, two passes over the row (the second hits L1/L2).
+// Rows the row pass takes (cuda-rows.cu: innermost normalized dims, N % 8
+// == 0, 16-byte aligned) run there, read once and written once; the kernels
+// here are the general layouts (any N, a norm over middle dims), f32
+// statistics in two passes over the row (the second hits L1/L2).
 #include "cuda-common.cuh"
 
 namespace {
@@ -56,80 +59,6 @@ __global__ void norm_rows_kernel(TD *y, norm_args a) {
         if (a.scale) v *= 1.0f + svg_ld_any(a.scale + (a.row_mod ? sc0 + k * scs : svg_cuda_offset(a.ssc, e0 + k)), a.tsc);
         if (a.shift) v += svg_ld_any(a.shift + (a.row_mod ? sh0 + k * shs : svg_cuda_offset(a.ssh, e0 + k)), a.tsh);
         svg_st(y + e0 + k, v);
-    }
-}
-
-// 8 consecutive floats of p starting at chunk ch (16-byte aligned), or def
-__device__ __forceinline__ void load8(const float *p, int ch, float (&v)[8], float def) {
-    if (!p) {
-#pragma unroll
-        for (int i = 0; i < 8; i++) v[i] = def;
-        return;
-    }
-    const float4 a = ((const float4 *)p)[2 * ch], b = ((const float4 *)p)[2 * ch + 1];
-    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-}
-
-// Fast path for the common case (innermost-dim norm of a contiguous
-// 16-bit row, N % 8 == 0, N ≤ 256·8·CH): each thread keeps CH chunks of 8
-// elements in registers (16-byte loads), so x is read once and y written
-// once; statistics reduce over the block. Modulation rows are f32.
-template <typename TD, int CH>
-__global__ void norm_rows_vec_kernel(TD *y, norm_args a) {
-    __shared__ float red[32];
-    const int64_t row = blockIdx.x;
-    const int nchunk = (int)(a.N / 8);
-    const uint4 *x = (const uint4 *)(a.x + row * a.N * 2);
-    float v[CH][8];
-    float s = 0.f;
-#pragma unroll
-    for (int c = 0; c < CH; c++) {
-        const int ch = threadIdx.x + c * blockDim.x;
-        if (ch < nchunk) {
-            const uint4 raw = x[ch];
-            const TD *e = (const TD *)&raw;
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                v[c][i] = svg_ld(e + i);
-                s += v[c][i];
-            }
-        } else {
-#pragma unroll
-            for (int i = 0; i < 8; i++) v[c][i] = 0.f;
-        }
-    }
-    const float mean = a.rms ? 0.f : block_sum(s, red) / (float)a.N;
-    float s2 = 0.f;
-#pragma unroll
-    for (int c = 0; c < CH; c++) {
-        if (threadIdx.x + c * blockDim.x < nchunk)
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                const float d = v[c][i] - mean;
-                s2 += d * d;
-            }
-    }
-    const float rstd = rsqrtf(block_sum(s2, red) / (float)a.N + a.eps);
-    const int64_t e0 = row * a.N;
-    const float *sc = a.scale ? (const float *)(a.scale + svg_cuda_offset(a.ssc, e0)) : nullptr;
-    const float *sh = a.shift ? (const float *)(a.shift + svg_cuda_offset(a.ssh, e0)) : nullptr;
-    const float *w = (const float *)a.w, *b = (const float *)a.b;
-    uint4 *yo = (uint4 *)(y + e0);
-#pragma unroll
-    for (int c = 0; c < CH; c++) {
-        const int ch = threadIdx.x + c * blockDim.x;
-        if (ch >= nchunk) continue;
-        // per-channel vectors: 8 floats each, as two 16-byte loads
-        float wv[8], bv[8], scv[8], shv[8];
-        load8(w, ch, wv, 1.f);
-        load8(b, ch, bv, 0.f);
-        load8(sc, ch, scv, 0.f);
-        load8(sh, ch, shv, 0.f);
-        uint4 raw;
-        TD *e = (TD *)&raw;
-#pragma unroll
-        for (int i = 0; i < 8; i++) svg_st(e + i, ((v[c][i] - mean) * rstd * wv[i] + bv[i]) * (1.0f + scv[i]) + shv[i]);
-        yo[ch] = raw;
     }
 }
 
@@ -189,42 +118,11 @@ __global__ void group_norm_kernel(TD *y, const char *x, int tx, const char *w, i
     }
 }
 
-// The vector path needs: a 16-bit x of the output's type, N % 8 == 0 and at
-// most 256 threads × 4 chunks × 8, f32 weights, and f32 modulation rows that
-// are contiguous along the normalized dim.
-bool vec_ok(const svg_tensor *dst, const norm_args &a) {
-    const svg_tensor *x = dst->src[0];
-    if (x->type != dst->type || a.N % 8 || a.N > 256 * 4 * 8 || (!a.row_mod && (a.scale || a.shift))) return false;
-    if (((uintptr_t)x->data & 15) || ((uintptr_t)dst->data & 15)) return false;
-    for (int i = 1; i <= 4; i++) {
-        const svg_tensor *p = dst->src[i];
-        if (!p) continue;
-        if (p->type != SVG_TYPE_F32 || ((uintptr_t)p->data & 15)) return false;
-        if (i >= 3 && p->ne[p->n_dims - 1] != 1 && p->nb[p->n_dims - 1] != 4) return false;
-        if (i >= 3 && p->ne[p->n_dims - 1] == 1) return false;  // broadcast along the row: general path
-        for (int d = 0; d + 1 < p->n_dims; d++)
-            if (p->ne[d] != 1 && p->nb[d] % 16) return false;  // rows must stay 16-byte aligned
-    }
-    return true;
-}
-
 template <typename TD>
 bool launch_norm(svg_cuda_ctx &c, svg_tensor *dst, norm_args &a, int64_t outer) {
     TD *y = (TD *)dst->data;
     if (a.inner == 1) {
         if (outer > 0x7fffffff) return svg_err(false, "CUDA norm: too many rows");
-        if constexpr (sizeof(TD) == 2) {
-            if (vec_ok(dst, a)) {
-                const int64_t chunks = a.N / 8;
-                const int threads = chunks >= 256 ? 256 : (int)((chunks + 31) / 32 * 32);
-                const int per = (int)((chunks + threads - 1) / threads);
-                if (per <= 1) norm_rows_vec_kernel<TD, 1><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
-                else if (per <= 2) norm_rows_vec_kernel<TD, 2><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
-                else norm_rows_vec_kernel<TD, 4><<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
-                SVG_CUDA_LAUNCHED();
-                return true;
-            }
-        }
         const int threads = a.N >= 1024 ? 512 : a.N >= 256 ? 256 : 128;
         norm_rows_kernel<<<(unsigned)outer, threads, 0, c.stream>>>(y, a);
     } else {
@@ -238,6 +136,8 @@ bool launch_norm(svg_cuda_ctx &c, svg_tensor *dst, norm_args &a, int64_t outer) 
 }  // namespace
 
 bool svg_cuda_norm(svg_cuda_ctx &c, svg_tensor *dst) {
+    svg_row_args ra;
+    if (svg_row_args_norm(dst, &ra)) return svg_row_pass(c, ra);
     const svg_tensor *x = dst->src[0], *w = dst->src[1], *b = dst->src[2], *sc = dst->src[3], *sh = dst->src[4];
     const int dim0 = dst->op_params[1], nd = dst->op_params[2];
     norm_args a{};

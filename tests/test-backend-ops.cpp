@@ -103,7 +103,10 @@ std::vector<float> run_cpu(const OpCase &oc, enum svg_type act) {
     return res;
 }
 
-std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type act) {
+// unwritten: name of a node that must still hold the poison after compute
+// (an intermediate the backend fuses away); the output is then read in its
+// own type, so no node runs after it that could reuse that memory.
+std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type act, const char *unwritten = nullptr) {
     svg_context *ctx = svg_context_new(true);
     svg_tensor *out = oc.build(ctx, act);
     std::vector<float> res;
@@ -112,7 +115,7 @@ std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type 
         svg_context_free(ctx);
         return res;
     }
-    if (out->type != SVG_TYPE_F32) out = svg_cast(ctx, out, SVG_TYPE_F32);
+    if (out->type != SVG_TYPE_F32 && !unwritten) out = svg_cast(ctx, out, SVG_TYPE_F32);
     svg_set_output(out);
     svg_graph *g = svg_graph_new(ctx);
     svg_gallocr *ga = svg_gallocr_new(be);
@@ -135,6 +138,17 @@ std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type 
         ok = svg_backend_graph_compute(be, g);
         EXPECT_TRUE(ok) << svg_last_error();
         if (ok) res = svgtest::to_vec(out);
+        if (ok && unwritten) {
+            const svg_tensor *n = svg_context_find(ctx, unwritten);
+            EXPECT_NE(n, nullptr) << unwritten;
+            if (n) {
+                std::vector<uint8_t> bytes(svg_nbytes(n));
+                EXPECT_TRUE(svg_tensor_get(n, bytes.data(), 0, bytes.size())) << svg_last_error();
+                size_t written = 0;
+                for (uint8_t b : bytes) written += b != 0xff;
+                EXPECT_EQ(written, 0u) << unwritten << " was written: not fused";
+            }
+        }
     }
     svg_gallocr_free(ga);
     svg_graph_free(g);
@@ -143,6 +157,32 @@ std::vector<float> run_backend(svg_backend *be, const OpCase &oc, enum svg_type 
 }
 
 // ------------------------------------------------------------------ cases
+// QK-norm → RoPE: x [B, L, H·D] → norm (over H·D, or over D per head) → [B,
+// L, H, D] → 3-axis interleaved RoPE with Wan's split of D. The norm is
+// named "qk.norm" (BackendFusion reads its memory).
+struct QK {
+    std::string name;
+    int64_t B, L, H, D;
+    bool per_head, f32_weight;
+};
+std::vector<QK> qk_cases() {
+    return {
+        {"qk_norm_rope_D128", 1, 37, 3, 128, false, true},  {"qk_norm_rope_D64_act_weight", 1, 37, 3, 64, false, false},
+        {"qk_norm_rope_B2", 2, 37, 3, 128, false, true},    {"qk_norm_rope_block_rows", 1, 9, 40, 128, false, true},
+        {"qk_norm_rope_per_head", 1, 37, 3, 128, true, true},
+    };
+}
+svg_tensor *qk_norm_rope(svg_context *x, enum svg_type t, const QK &q) {
+    const int d = (int)q.D, ax[3] = {d - 4 * (d / 6), 2 * (d / 6), 2 * (d / 6)};
+    // x is the first leaf: the planner then puts rope's output exactly on x
+    // (freed after the norm), so the fused pass also runs in place
+    svg_tensor *in = q.per_head ? T(x, t, {q.B, q.L, q.H, q.D}) : T(x, t, {q.B, q.L, q.H * q.D});
+    svg_tensor *w = T(x, q.f32_weight ? SVG_TYPE_F32 : t, {q.per_head ? q.D : q.H * q.D});
+    svg_tensor *normed = svg_set_name(svg_rms_norm(x, in, w, 1e-6f), "qk.norm");
+    if (!q.per_head) normed = svg_reshape_4d(x, normed, q.B, q.L, q.H, q.D);
+    return svg_rope(x, normed, T(x, SVG_TYPE_F32, {q.L, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED);
+}
+
 std::vector<OpCase> all_cases() {
     std::vector<OpCase> c;
     using S = svg_context;
@@ -170,6 +210,20 @@ std::vector<OpCase> all_cases() {
     c.push_back({"rms_norm_heads", [](S *x, E t) { return svg_norm_ext(x, T(x, t, {2, 19, 4, 12}), SVG_NORM_RMS, 2, 2, 1e-6f, T(x, t, {48}), nullptr, nullptr, nullptr); }});
     c.push_back({"rms_norm_channels", [](S *x, E t) { return svg_norm_ext(x, T(x, t, {1, 24, 3, 5, 7}), SVG_NORM_RMS, 1, 1, 1e-12f, T(x, t, {24}), nullptr, nullptr, nullptr); }});
     c.push_back({"norm_modulate", [](S *x, E t) { return svg_norm_modulate(x, T(x, t, {2, 45, 96}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr, T(x, t, {2, 1, 96}), T(x, t, {2, 1, 96})); }});
+    // row-pass layouts: f32 weights and modulation with 16-bit rows (Wan's
+    // mix), a row per warp with unused vector slots (1536 = 6 of 8 per lane),
+    // a row per block (5120), one vector per row (8), a per-head norm (128),
+    // Wan's modulation as slices of the [B, 6, C] table
+    c.push_back({"rms_norm_f32w_warp_rows", [](S *x, E t) { return svg_rms_norm(x, T(x, t, {2, 37, 1536}), T(x, SVG_TYPE_F32, {1536}), 1e-6f); }});
+    c.push_back({"layer_norm_block_rows", [](S *x, E t) {
+        return svg_layer_norm(x, svg_scale(x, T(x, t, {1, 9, 5120}), 1.f, 3.f), T(x, SVG_TYPE_F32, {5120}), T(x, SVG_TYPE_F32, {5120}), 1e-6f); }});
+    c.push_back({"rms_norm_tiny_rows", [](S *x, E t) { return svg_rms_norm(x, T(x, t, {3, 37, 8}), T(x, t, {8}), 1e-6f); }});
+    c.push_back({"rms_norm_per_head", [](S *x, E t) { return svg_rms_norm(x, T(x, t, {1, 37, 3, 128}), T(x, SVG_TYPE_F32, {128}), 1e-6f); }});
+    c.push_back({"norm_modulate_wan_slices", [](S *x, E t) {
+        svg_tensor *mod = T(x, SVG_TYPE_F32, {2, 6, 96});
+        return svg_norm_modulate(x, T(x, t, {2, 37, 96}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr, svg_slice(x, mod, 1, 1, 2, 1), svg_slice(x, mod, 1, 0, 1, 1)); }});
+    c.push_back({"norm_modulate_block_rows", [](S *x, E t) {
+        return svg_norm_modulate(x, T(x, t, {2, 11, 3072}), SVG_NORM_LAYER, 1e-6f, nullptr, nullptr, T(x, SVG_TYPE_F32, {2, 1, 3072}), T(x, SVG_TYPE_F32, {2, 1, 3072})); }});
     c.push_back({"group_norm", [](S *x, E t) { return svg_group_norm(x, T(x, t, {2, 12, 3, 5, 6}), 4, 1e-6f, T(x, t, {12}), T(x, t, {12})); }});
     const E wtypes[] = {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0};
     for (E wt : wtypes) {
@@ -222,6 +276,34 @@ std::vector<OpCase> all_cases() {
     c.push_back({"rope_half_split", [](S *x, E t) {
         const int ax[1] = {64};
         return svg_rope(x, T(x, t, {1, 37, 4, 64}), T(x, SVG_TYPE_F32, {37, 1}, "pos"), 1, ax, 500000.f, SVG_ROPE_HALF_SPLIT); }});
+    // RoPE in the row pass: Wan's axes split (head dim d: d − 4·(d/6), 2·(d/6),
+    // 2·(d/6) → 44/42/42 for 128, 24/20/20 for 64), odd L, heads at a stride
+    // (a permuted view), a token row per block (40 heads)
+    c.push_back({"rope_wan_D128", [](S *x, E t) {
+        const int ax[3] = {44, 42, 42};
+        return svg_rope(x, T(x, t, {1, 37, 3, 128}), T(x, SVG_TYPE_F32, {37, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED); }});
+    c.push_back({"rope_wan_D64_B2", [](S *x, E t) {
+        const int ax[3] = {24, 20, 20};
+        return svg_rope(x, T(x, t, {2, 37, 3, 64}), T(x, SVG_TYPE_F32, {37, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED); }});
+    c.push_back({"rope_strided_heads", [](S *x, E t) {
+        const int ax[3] = {44, 42, 42}, p[4] = {0, 2, 1, 3};
+        return svg_rope(x, svg_permute(x, T(x, t, {1, 3, 37, 128}), p), T(x, SVG_TYPE_F32, {37, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED); }});
+    c.push_back({"rope_block_rows", [](S *x, E t) {
+        const int ax[3] = {44, 42, 42};
+        return svg_rope(x, T(x, t, {1, 9, 40, 128}), T(x, SVG_TYPE_F32, {9, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED); }});
+    // QK-norm → RoPE, fused by the CUDA backend into one row pass (Wan: RMS
+    // norm over the H·D row, RoPE per head of the [B, L, H, D] reshape)
+    for (const QK &q : qk_cases()) c.push_back({q.name, [q](S *x, E t) { return qk_norm_rope(x, t, q); }});
+    // not fusable: the norm's result has a second consumer; half-split RoPE
+    c.push_back({"qk_norm_rope_shared_norm", [](S *x, E t) {
+        const int ax[3] = {44, 42, 42};
+        svg_tensor *n = svg_rms_norm(x, T(x, t, {1, 37, 384}), T(x, SVG_TYPE_F32, {384}), 1e-6f);
+        svg_tensor *r = svg_rope(x, svg_reshape_4d(x, n, 1, 37, 3, 128), T(x, SVG_TYPE_F32, {37, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED);
+        return svg_add(x, r, svg_reshape_4d(x, n, 1, 37, 3, 128)); }});
+    c.push_back({"qk_layer_norm_rope_half_split", [](S *x, E t) {
+        const int ax[1] = {64};
+        svg_tensor *n = svg_layer_norm(x, T(x, t, {1, 37, 128}), T(x, t, {128}), T(x, t, {128}), 1e-6f);
+        return svg_rope(x, svg_reshape_4d(x, n, 1, 37, 2, 64), T(x, SVG_TYPE_F32, {37, 1}, "pos"), 1, ax, 10000.f, SVG_ROPE_HALF_SPLIT); }});
     struct A { int64_t B, H, Hkv, Lq, Lk, D; bool causal, mask, bias, view; };
     const A att[] = {
         {1, 2, 2, 77, 77, 64, false, false, false, true},  {2, 4, 2, 37, 130, 128, false, true, false, false},
@@ -296,5 +378,36 @@ std::string param_name(const ::testing::TestParamInfo<Param> &info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, BackendOps, ::testing::ValuesIn(all_params()), param_name);
+
+// Every case builds and computes on the CPU (runs without a device, so a
+// broken case shows up on any machine, not first on the GPU one).
+TEST(BackendOpsCases, RunOnCPU) {
+    for (const OpCase &oc : all_cases()) {
+        SCOPED_TRACE(oc.name);
+        const std::vector<float> ref = run_cpu(oc, SVG_TYPE_BF16);
+        ASSERT_FALSE(ref.empty());
+        size_t bad = 0;
+        for (float v : ref) bad += !std::isfinite(v);
+        EXPECT_EQ(bad, 0u);
+    }
+}
+
+// The CUDA backend runs QK-norm → RoPE as one pass: the norm's result keeps
+// its poison (never written, never read) and rope's output matches the CPU.
+TEST(BackendFusion, QKNormRopeSkipsTheIntermediate) {
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error();
+    for (const QK &q : qk_cases())
+        for (enum svg_type act : {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16}) {
+            SCOPED_TRACE(q.name + " " + svg_type_name(act));
+            const OpCase oc{q.name, [q](svg_context *x, enum svg_type t) { return qk_norm_rope(x, t, q); }};
+            svg_backend *be = svg_backend_cuda_new(0);
+            ASSERT_NE(be, nullptr) << svg_last_error();
+            const std::vector<float> ref = run_cpu(oc, act);
+            const std::vector<float> got = run_backend(be, oc, act, "qk.norm");
+            svg_backend_free(be);
+            ASSERT_FALSE(ref.empty());
+            EXPECT_LE(svgtest::rel_l2(got, ref), tolerance(act));
+        }
+}
 
 }  // namespace
