@@ -1,6 +1,8 @@
 // CLIP vision encoder (Wan I2V's image encoder) and its image preprocessing
 // against the reference: image.png → CLIPImageProcessor → pixel_values →
-// CLIPVisionModel → hidden_states[-2], recorded with transformers.
+// CLIPVisionModel → hidden_states[-2], recorded with transformers. The
+// ClipVisionCuda suite runs the encoder on the first CUDA device (f32 there
+// too: the fp32 tolerance).
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,14 +61,15 @@ std::vector<float> golden(const char *name, std::vector<int64_t> *ne = nullptr) 
     return v;
 }
 
-// Penultimate hidden states of pixel values [1, 3, S, S] on the CPU.
-std::vector<float> encode(const model_file &file, const std::vector<float> &pixels) {
+// Penultimate hidden states of pixel values [1, 3, S, S] on the CPU (or on
+// the first CUDA device).
+std::vector<float> encode(const model_file &file, const std::vector<float> &pixels, bool cuda = false) {
     clip_vision m;
-    svg_backend *be = svg_backend_cpu_new(2);
+    svg_backend *be = svgtest::new_backend(cuda);
     std::vector<float> out;
-    if (!clip_vision_load(file.f, be, &m)) {
+    if (!be || !clip_vision_load(file.f, be, &m)) {
         ADD_FAILURE() << svg_last_error();
-        svg_backend_free(be);
+        if (be) svg_backend_free(be);
         return out;
     }
     svg_context *ctx = svg_context_new(true);
@@ -175,6 +178,26 @@ TEST(ClipVision, FromImageMatchesReference) {
     ASSERT_TRUE(convert(kCase + "image_encoder", &file)) << svg_last_error();
     const double err = svgtest::rel_l2(encode(file, preprocess_golden_image()), golden("penultimate_hidden_states"));
     printf("penultimate_hidden_states rel L2 (from image.png): %.3g\n", err);
+    EXPECT_LE(err, 1e-4);
+}
+
+// The same two goldens on the GPU.
+TEST(ClipVisionCuda, MatchesReference) {
+    SVG_NEED_CUDA();
+    model_file file;
+    ASSERT_TRUE(convert(kCase + "image_encoder", &file)) << svg_last_error();
+    const double err = svgtest::rel_l2(encode(file, golden("pixel_values"), true), golden("penultimate_hidden_states"));
+    printf("CUDA: penultimate_hidden_states rel L2 (reference pixel_values): %.3g\n", err);
+    EXPECT_LE(err, 1e-4);
+}
+
+TEST(ClipVisionCuda, FromImageMatchesReference) {
+    SVG_NEED_CUDA();
+    model_file file;
+    ASSERT_TRUE(convert(kCase + "image_encoder", &file)) << svg_last_error();
+    const double err =
+        svgtest::rel_l2(encode(file, preprocess_golden_image(), true), golden("penultimate_hidden_states"));
+    printf("CUDA: penultimate_hidden_states rel L2 (from image.png): %.3g\n", err);
     EXPECT_LE(err, 1e-4);
 }
 

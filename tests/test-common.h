@@ -1,17 +1,42 @@
 // Shared helpers for the GoogleTest suites: random tensors, graph execution
-// on the CPU backend with poisoned outputs, error metrics.
+// on the CPU backend with poisoned outputs, error metrics, and the skip of
+// GPU tests where there is no CUDA device.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "svg.h"
 
+// First statement of a test that needs the GPU: skips it, saying why, when
+// there is no CUDA device or the build has no CUDA backend.
+#define SVG_NEED_CUDA() \
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svgtest::no_cuda_reason()
+
 namespace svgtest {
+
+// Why there is no CUDA device: svg_backend_cuda_new's own error (backend not
+// built, no device, driver error) rather than whatever failed last.
+inline std::string no_cuda_reason() {
+    svg_backend *be = svg_backend_cuda_new(0);
+    if (be) {
+        svg_backend_free(be);
+        return "the device opens, but svg_cuda_device_count() is 0";
+    }
+    return svg_last_error();
+}
+
+// The backend a golden test runs on: the first CUDA device, or the CPU with
+// n_threads. NULL (with the error) when the device cannot be opened.
+inline svg_backend *new_backend(bool cuda, int n_threads = 2) {
+    return cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(n_threads);
+}
 
 // Fill a contiguous float-type tensor with uniform random values in [lo, hi).
 inline std::vector<float> fill_random(svg_tensor *t, std::mt19937 &rng, float lo = -1.f,
@@ -64,6 +89,19 @@ inline double rel_l2(const std::vector<float> &a, const std::vector<float> &ref)
         den += (double)ref[i] * ref[i];
     }
     return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+// A Wan VAE decode [1, 3, F, H, W] in [-1, 1] as the Wan pipelines return
+// their video: (x + 1) / 2 clamped to [0, 1], laid out [1, F, 3, H, W].
+inline std::vector<float> wan_pipeline_video(const std::vector<float> &v, int64_t F, int64_t H, int64_t W) {
+    std::vector<float> out(v.size());
+    if (v.size() != (size_t)(3 * F * H * W)) return {};
+    for (int64_t c = 0; c < 3; c++)
+        for (int64_t t = 0; t < F; t++)
+            for (int64_t p = 0; p < H * W; p++)
+                out[(size_t)((t * 3 + c) * H * W + p)] =
+                    std::min(1.f, std::max(0.f, v[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
+    return out;
 }
 
 inline double max_abs_diff(const std::vector<float> &a, const std::vector<float> &ref) {

@@ -1,7 +1,9 @@
 // The prompt → video path: the reference pipeline's final video from its
 // last latents (VAE de-normalization + decode + post-processing), and the
 // svg-run command end to end on a tiny bundled model (output file, seeds,
-// input validation).
+// input validation). The video step also runs on the first CUDA device
+// (WanPipelineCuda; the denoising loop's goldens on the GPU, per step and
+// through to the video, are in test-sampler.cpp).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,11 +25,12 @@ std::string tmp(const std::string &n) { return "/tmp/svg-test-run-" + std::to_st
 
 // (the three Wan goldens share one VAE: wan_vae/vae)
 // latents after the last step → video, as WanPipeline: z / (1/std) + mean,
-// decode, (x + 1) / 2 clamped — compared with the recorded [B, F, 3, H, W]
-TEST(WanPipeline, T2VVideoMatchesReference) {
+// decode, (x + 1) / 2 clamped — compared with the recorded [B, F, 3, H, W];
+// on the CPU or (cuda) on the first CUDA device, the VAE in f32 on both
+void check_video_from_reference_latents(bool cuda, const std::string &cse = "wan_t2v") {
     svg_convert_options opt;
     svg_convert_source src;
-    src.path = kData + "/goldens/wan_t2v/transformer";
+    src.path = kData + "/goldens/" + cse + "/transformer";
     svg_convert_source vae;
     vae.component = "vae";
     vae.path = kData + "/goldens/wan_vae/vae";
@@ -36,10 +39,11 @@ TEST(WanPipeline, T2VVideoMatchesReference) {
     ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
     svg_gguf *f = svg_gguf_open(opt.output.c_str());
     ASSERT_NE(f, nullptr);
-    svg_backend *be = svg_backend_cpu_new(2);
+    svg_backend *be = svgtest::new_backend(cuda);
+    ASSERT_NE(be, nullptr) << svg_last_error();
     wan_vae m;
     ASSERT_TRUE(wan_vae_load(f, be, &m)) << svg_last_error();
-    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
+    svg_safetensors *st = svg_safetensors_open((kData + "/goldens/" + cse + "/pipeline.safetensors").c_str());
     ASSERT_NE(st, nullptr);
     auto read = [&](const char *name, std::vector<int64_t> *shape) {
         const int64_t i = svg_safetensors_find(st, name);
@@ -59,18 +63,26 @@ TEST(WanPipeline, T2VVideoMatchesReference) {
     ASSERT_EQ(video.shape.size(), 5u);
     const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
     ASSERT_EQ(rshape, (std::vector<int64_t>{1, F, 3, H, W}));
-    std::vector<float> got(ref.size());
-    for (int64_t c = 0; c < 3; c++)
-        for (int64_t t = 0; t < F; t++)
-            for (int64_t p = 0; p < H * W; p++)
-                got[(size_t)((t * 3 + c) * H * W + p)] = std::min(1.f, std::max(0.f, video.data[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
+    const std::vector<float> got = svgtest::wan_pipeline_video(video.data, F, H, W);
     const double err = svgtest::rel_l2(got, ref);
-    printf("video rel L2 %.2e\n", err);
+    printf("%s%s video rel L2 %.2e\n", cuda ? "CUDA: " : "", cse.c_str(), err);
     EXPECT_LE(err, 1e-3);
     svg_safetensors_free(st);
     svg_backend_free(be);
     svg_gguf_free(f);
     unlink(opt.output.c_str());
+}
+TEST(WanPipeline, T2VVideoMatchesReference) { check_video_from_reference_latents(false); }
+// I2V decodes its 16 latent channels the same way (the condition only enters the transformer)
+TEST(WanPipeline, I2VVideoMatchesReference) { check_video_from_reference_latents(false, "wan_i2v"); }
+// The same on the GPU: the pipeline's own tolerance, the VAE computing in f32
+TEST(WanPipelineCuda, T2VVideoMatchesReference) {
+    SVG_NEED_CUDA();
+    check_video_from_reference_latents(true);
+}
+TEST(WanPipelineCuda, I2VVideoMatchesReference) {
+    SVG_NEED_CUDA();
+    check_video_from_reference_latents(true, "wan_i2v");
 }
 
 // A tiny complete model file: golden transformer, umT5, VAE, tokenizer.

@@ -1,6 +1,7 @@
 // umT5 / T5 v1.1 text encoders against the reference: convert the golden
 // checkpoints (transformers layout, class detected from the tensors) with the
-// converter, encode the recorded ids with their attention mask on the CPU,
+// converter, encode the recorded ids with their attention mask on the CPU
+// (and on the GPU when there is one: the encoder computes in f32 there too),
 // compare with last_hidden_state (padded rows included). Also: padding never
 // changes the real tokens, the position buckets, and the converter's side.
 #include <unistd.h>
@@ -49,7 +50,7 @@ bool convert(const std::string &src, const std::string &config, svg_type type, c
     return out->f != nullptr;
 }
 
-// last_hidden_state of ids [B, L] with mask [B, L] (empty: none), f32 on the CPU.
+// last_hidden_state of ids [B, L] with mask [B, L] (empty: none), f32 on be.
 std::vector<float> encode(const umt5_encoder &m, svg_backend *be, int64_t B, int64_t L, const std::vector<int32_t> &ids,
                           const std::vector<float> &mask) {
     svg_context *ctx = svg_context_new(true);
@@ -78,14 +79,16 @@ std::vector<float> encode(const umt5_encoder &m, svg_backend *be, int64_t B, int
     return out;
 }
 
-// Relative L2 error of the encoder in `file` on the case's recorded forward.
-double golden_error(const model_file &file, const std::string &cse) {
+// Relative L2 error of the encoder in `file` on the case's recorded forward,
+// on the CPU or on the first CUDA device.
+double golden_error(const model_file &file, const std::string &cse, bool cuda = false) {
     umt5_encoder m;
     svg_safetensors *in = svg_safetensors_open((kGoldens + cse + "/forward.safetensors").c_str());
     EXPECT_NE(in, nullptr) << svg_last_error();
     double err = INFINITY;
-    svg_backend *be = svg_backend_cpu_new(2);
-    if (in && umt5_load(file.f, be, &m)) {
+    svg_backend *be = svgtest::new_backend(cuda);
+    EXPECT_NE(be, nullptr) << svg_last_error();
+    if (in && be && umt5_load(file.f, be, &m)) {
         auto read = [&](const char *name, int64_t *ne) {
             const int64_t i = svg_safetensors_find(in, name);
             std::vector<float> v((size_t)svg_safetensors_nelements(in, i));
@@ -98,10 +101,10 @@ double golden_error(const model_file &file, const std::string &cse) {
         const std::vector<float> ref = read("last_hidden_state", nullptr);
         const std::vector<int32_t> ids(ids_f.begin(), ids_f.end());
         err = svgtest::rel_l2(encode(m, be, ne[0], ne[1], ids, mask), ref);
-    } else if (in) {
+    } else if (in && be) {
         ADD_FAILURE() << svg_last_error();
     }
-    svg_backend_free(be);
+    if (be) svg_backend_free(be);
     if (in) svg_safetensors_free(in);
     return err;
 }
@@ -142,6 +145,26 @@ TEST_P(Encoder, Q8WeightsStayClose) {
     ASSERT_GE(i, 0);
     EXPECT_EQ(svg_gguf_tensor_type(file.f, i), SVG_TYPE_Q8_0);
     EXPECT_LE(golden_error(file, GetParam()), 3e-2);
+}
+
+// On the GPU. The encoder has no activation-type choice (umt5_forward
+// computes in f32 on every backend), so the fp32 tolerance holds; q8_0
+// weights keep the CPU test's bound.
+class EncoderCuda : public ::testing::TestWithParam<const char *> {};
+INSTANTIATE_TEST_SUITE_P(Goldens, EncoderCuda, ::testing::Values("umt5_encoder", "t5_encoder"));
+
+TEST_P(EncoderCuda, MatchesReference) {
+    SVG_NEED_CUDA();
+    model_file file;
+    ASSERT_TRUE(convert(kGoldens + GetParam(), "", SVG_TYPE_COUNT, "golden-cuda", &file)) << svg_last_error();
+    EXPECT_LE(golden_error(file, GetParam(), true), 1e-4);
+}
+
+TEST_P(EncoderCuda, Q8WeightsStayClose) {
+    SVG_NEED_CUDA();
+    model_file file;
+    ASSERT_TRUE(convert(kGoldens + GetParam(), "", SVG_TYPE_Q8_0, "q8-cuda", &file)) << svg_last_error();
+    EXPECT_LE(golden_error(file, GetParam(), true), 3e-2);
 }
 
 // The model file: hyper-parameters under svg.text_encoder.*, the bias tables

@@ -2,7 +2,8 @@
 // diffusers folder, and the original single-file naming with its config
 // inferred), decode the recorded z and encode the recorded video one chunk
 // at a time, compare with AutoencoderKLWan's outputs. Tiled decoding is
-// compared with untiled.
+// compared with untiled. The WanVaeCuda suite repeats the goldens on the
+// first CUDA device (the VAE computes in f32 there too: fp32 tolerance).
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,17 +29,20 @@ struct gguf_free {
     void operator()(svg_gguf *f) const { svg_gguf_free(f); }
 };
 
-// A golden case's VAE converted to a model file and loaded on the CPU.
+// A golden case's VAE converted to a model file and loaded on the CPU (or
+// on the first CUDA device).
 struct loaded_vae {
     // members go in reverse: the weights (in m) before the backend owning them
-    std::unique_ptr<svg_backend, backend_free> be{svg_backend_cpu_new(2)};
+    std::unique_ptr<svg_backend, backend_free> be;
     std::unique_ptr<svg_gguf, gguf_free> f;
     wan_vae m;
     bool ok = false;
 
     // original: the single file in the original naming, without a config
     // (inferred from its shapes); else the diffusers folder.
-    loaded_vae(const std::string &cse, bool original) {
+    loaded_vae(const std::string &cse, bool original, bool cuda = false) : be(svgtest::new_backend(cuda)) {
+        EXPECT_NE(be, nullptr) << svg_last_error();
+        if (!be) return;
         const std::string dir = kData + "/goldens/" + cse;
         svg_convert_options opt;
         svg_convert_source src;
@@ -79,8 +83,8 @@ double error_vs(const wan_vae_tensor &out, const wan_vae_tensor &ref) {
     return svgtest::rel_l2(out.data, ref.data);
 }
 
-double decode_error(const std::string &cse, bool original) {
-    loaded_vae v(cse, original);
+double decode_error(const std::string &cse, bool original, bool cuda = false) {
+    loaded_vae v(cse, original, cuda);
     if (!v.ok) return INFINITY;
     const std::string golden = kData + "/goldens/" + cse + "/decode.safetensors";
     wan_vae_tensor video;
@@ -92,8 +96,8 @@ double decode_error(const std::string &cse, bool original) {
 }
 
 // rel L2 of the mean (and of the logvar when the case recorded it).
-std::pair<double, double> encode_error(const std::string &cse, bool original) {
-    loaded_vae v(cse, original);
+std::pair<double, double> encode_error(const std::string &cse, bool original, bool cuda = false) {
+    loaded_vae v(cse, original, cuda);
     if (!v.ok) return {INFINITY, INFINITY};
     const std::string golden = kData + "/goldens/" + cse + "/encode.safetensors";
     wan_vae_tensor mean, logvar;
@@ -173,8 +177,8 @@ TEST(WanVae, InferredConfigMatchesDiffusers) {
 // from the untiled decode near the seams (measured: rel L2 0.053 with these
 // random weights; bounded at twice that); a tile covering the whole latent is
 // the untiled decode exactly.
-TEST(WanVae, TiledDecodeStaysCloseToUntiled) {
-    loaded_vae v("wan_vae", false);
+void check_tiled_decode(bool cuda) {
+    loaded_vae v("wan_vae", false, cuda);
     ASSERT_TRUE(v.ok);
     const wan_vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
     wan_vae_tensor full, tiled, whole;
@@ -184,14 +188,46 @@ TEST(WanVae, TiledDecodeStaysCloseToUntiled) {
     t.stride_h = t.stride_w = 16;
     ASSERT_TRUE(wan_vae_decode_tiled(v.m, v.be.get(), z, t, &tiled)) << svg_last_error();
     const double err = error_vs(tiled, full);
-    printf("tiled (24 px tiles, stride 16) vs untiled decode: rel L2 %.3g, max abs %.3g\n", err,
-           svgtest::max_abs_diff(tiled.data, full.data));
-    RecordProperty("tiled_vs_untiled_rel_l2", std::to_string(err));
+    printf("%s: tiled (24 px tiles, stride 16) vs untiled decode: rel L2 %.3g, max abs %.3g\n", cuda ? "CUDA" : "CPU",
+           err, svgtest::max_abs_diff(tiled.data, full.data));
+    ::testing::Test::RecordProperty(cuda ? "tiled_vs_untiled_rel_l2_cuda" : "tiled_vs_untiled_rel_l2", std::to_string(err));
     EXPECT_GT(err, 0.0);
     EXPECT_LE(err, 0.1);
     t.tile_h = t.tile_w = 32;
     ASSERT_TRUE(wan_vae_decode_tiled(v.m, v.be.get(), z, t, &whole)) << svg_last_error();
-    EXPECT_EQ(whole.data, full.data);
+    // the same wan_vae_decode call: bit-equal on the CPU; on the GPU only as
+    // close as its kernels are run-to-run deterministic (cuBLASLt's choice)
+    if (cuda)
+        EXPECT_LE(error_vs(whole, full), 1e-6);
+    else
+        EXPECT_EQ(whole.data, full.data);
+}
+TEST(WanVae, TiledDecodeStaysCloseToUntiled) { check_tiled_decode(false); }
+
+// The goldens on the GPU, f32, both namings.
+TEST(WanVaeCuda, DecodeMatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(decode_error("wan_vae", false, true), 1e-4);
+}
+TEST(WanVaeCuda, EncodeMatchesReference) {
+    SVG_NEED_CUDA();
+    const auto e = encode_error("wan_vae", false, true);
+    EXPECT_LE(e.first, 1e-4);
+    EXPECT_LE(e.second, 1e-4);
+}
+TEST(WanVaeCuda, OriginalNamingDecodeMatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(decode_error("wan_vae_original", true, true), 1e-4);
+}
+TEST(WanVaeCuda, OriginalNamingEncodeMatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(encode_error("wan_vae_original", true, true).first, 1e-4);
+}
+// Same tiles and bounds as on the CPU (the seams, not the device, make the
+// difference from the untiled decode).
+TEST(WanVaeCuda, TiledDecodeStaysCloseToUntiled) {
+    SVG_NEED_CUDA();
+    check_tiled_decode(true);
 }
 
 TEST(WanVae, LatentNormalizationRoundTrips) {

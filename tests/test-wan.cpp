@@ -41,7 +41,7 @@ double golden_error(const std::string &cse, bool original_naming, svg_type type 
     EXPECT_NE(in, nullptr) << svg_last_error();
     double err = INFINITY;
     if (f && in) {
-        svg_backend *be = cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(2);
+        svg_backend *be = svgtest::new_backend(cuda);
         EXPECT_NE(be, nullptr) << svg_last_error();
         svg_forward_result res;
         if (be && svg_forward_component(f, "transformer", be, act, in, &res)) {
@@ -72,8 +72,6 @@ TEST(WanTransformer, F16WeightsStayClose) { EXPECT_LE(golden_error("wan_t2v", fa
 
 // On the GPU: bf16 activations within the goldens' 2e-2, both namings and
 // both variants; q8_0 / q4_0 weights on top of bf16 activations.
-#define SVG_NEED_CUDA() \
-    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error()
 TEST(WanTransformerCuda, T2VBf16MatchesReference) {
     SVG_NEED_CUDA();
     EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_COUNT, true, SVG_TYPE_BF16), 2e-2);
