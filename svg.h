@@ -359,6 +359,8 @@ struct svg_backend;
 /* n_threads <= 0: number of hardware threads */
 struct svg_backend *svg_backend_cpu_new(int n_threads);
 void svg_backend_cpu_set_threads(struct svg_backend *be, int n_threads);
+/* Buffers may outlive their backend: a device backend's resources are released
+   when the last of its buffers is freed. */
 void svg_backend_free(struct svg_backend *be);
 const char *svg_backend_name(const struct svg_backend *be);
 bool svg_backend_supports_op(struct svg_backend *be, const struct svg_tensor *node);

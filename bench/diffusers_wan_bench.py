@@ -5,7 +5,13 @@
 (weights included).
 
     python3 bench/diffusers_wan_bench.py bench/configs/wan2.1-t2v-1.3b.json [--frames 81 --height 480 --width 832]
+        [--attention default|cudnn]
+
+--attention cudnn restricts F.scaled_dot_product_attention to cuDNN (the
+fastest SDPA backend on the H100; the default choice there is
+FlashAttention-2).
 """
+import contextlib
 import argparse
 import json
 
@@ -21,6 +27,7 @@ def main():
     ap.add_argument("--width", type=int, default=832)
     ap.add_argument("--text", type=int, default=512)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--attention", choices=["default", "cudnn"], default="default")
     args = ap.parse_args()
     cfg = {k: v for k, v in json.load(open(args.config)).items() if not k.startswith("_")}
     torch.manual_seed(0)
@@ -35,7 +42,12 @@ def main():
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     times = []
-    with torch.no_grad():
+    if args.attention == "cudnn":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        attention = sdpa_kernel([SDPBackend.CUDNN_ATTENTION])
+    else:
+        attention = contextlib.nullcontext()
+    with torch.no_grad(), attention:
         for r in range(args.reps + 1):
             a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             a.record()
@@ -47,7 +59,7 @@ def main():
     times.sort()
     tokens = lf * (lh // 2) * (lw // 2)
     print(f"diffusers wan transformer {args.config}: {args.width}x{args.height}x{args.frames} frames, {tokens} tokens, "
-          f"{args.text} text, bf16: {times[len(times) // 2]:.1f} ms (median of {args.reps}), "
+          f"{args.text} text, bf16, {args.attention} attention: {times[len(times) // 2]:.1f} ms (median of {args.reps}), "
           f"peak allocated {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 
 

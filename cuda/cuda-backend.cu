@@ -5,6 +5,7 @@
 #include "cuda-common.cuh"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -118,6 +119,12 @@ struct cuda_backend : svg_backend {
     void *pinned = nullptr;
     size_t pinned_size = 0;
     std::mutex mu;
+    // one reference for the user, one per live buffer: weights freed after
+    // svg_backend_free still find their stream and device
+    std::atomic<int> refs{1};
+    void release() override {
+        if (--refs == 0) delete this;
+    }
     // SVG_FUSE_GELU=0 keeps GEMM and GELU apart (to time the fusion)
     bool fuse_gelu = true;
 
@@ -147,6 +154,7 @@ struct cuda_backend : svg_backend {
         cuda_buffer *b = new cuda_buffer;
         b->backend = this;
         b->owner = this;
+        refs++;
         b->base = p;
         b->size = size;
         in_use += size;
@@ -270,6 +278,7 @@ cuda_buffer::~cuda_buffer() {
     cudaStreamSynchronize(owner->c.stream);
     cudaFree(base);
     owner->in_use -= size;
+    owner->release();
 }
 bool cuda_buffer::set(void *dst, const void *src, size_t n) { return owner->upload(dst, src, n); }
 bool cuda_buffer::get(void *dst, const void *src, size_t n) { return owner->download(dst, src, n); }

@@ -264,14 +264,42 @@ bool lt_matmul(svg_cuda_ctx &c, const lt_gemm &g, cublasLtEpilogue_t epi, bool *
         LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_x, sizeof align_x));
         LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_y, sizeof align_y));
         LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_y, sizeof align_y));
-        cublasLtMatmulHeuristicResult_t res{};
+        // cuBLASLt's first pick is not always its fastest (measured on the
+        // H100 at Wan's shapes): time its top candidates once on the real
+        // operands and keep the fastest for this problem
+        constexpr int CANDIDATES = 8;
+        cublasLtMatmulHeuristicResult_t res[CANDIDATES]{};
         int found = 0;
-        // an unsupported combination (e.g. a bias type the epilogue does not
-        // take) answers with an error status or no result: both mean "another path"
-        const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(c.cublaslt, op, lw, lx, ly, ly, pref, 1, &res, &found);
+        // an unsupported combination answers with an error status or no
+        // result: both mean "another path"
+        const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(c.cublaslt, op, lw, lx, ly, ly, pref, CANDIDATES, res, &found);
         svg_cuda_gemm_algo algo{};
         algo.found = st == CUBLAS_STATUS_SUCCESS && found > 0;
-        if (algo.found) algo.algo = res.algo;
+        if (algo.found) algo.algo = res[0].algo;
+        if (algo.found && found > 1) {
+            cudaEvent_t e0, e1;
+            SVG_CUDA_CHECK(cudaEventCreate(&e0));
+            SVG_CUDA_CHECK(cudaEventCreate(&e1));
+            const float one = 1.f, zero = 0.f;
+            float best = INFINITY;
+            for (int r = 0; r < found; r++) {
+                bool ok = true;
+                SVG_CUDA_CHECK(cudaEventRecord(e0, c.stream));
+                for (int rep = 0; rep < 2 && ok; rep++)
+                    ok = cublasLtMatmul(c.cublaslt, op, &one, g.b, lw, g.a, lx, &zero, g.d, ly, g.d, ly, &res[r].algo, c.gemm_workspace,
+                                        c.gemm_workspace_size, c.stream) == CUBLAS_STATUS_SUCCESS;
+                SVG_CUDA_CHECK(cudaEventRecord(e1, c.stream));
+                SVG_CUDA_CHECK(cudaEventSynchronize(e1));
+                float ms = INFINITY;
+                if (ok && cudaEventElapsedTime(&ms, e0, e1) == cudaSuccess && ms < best) {
+                    best = ms;
+                    algo.algo = res[r].algo;
+                }
+            }
+            cudaEventDestroy(e0);
+            cudaEventDestroy(e1);
+            cudaGetLastError();  // a candidate that failed to launch is only skipped
+        }
         it = c.gemm_algos.emplace(key, algo).first;
     }
     if (!it->second.found) return true;
@@ -291,6 +319,30 @@ bool lt_matmul(svg_cuda_ctx &c, const lt_gemm &g, cublasLtEpilogue_t epi, bool *
 
 }  // namespace
 
+// A bias of another type than the output (our f32 biases under bf16/f16
+// activations) converted into scratch: cuBLASLt's bias epilogue takes the
+// output's type (its f32-bias kernels, where offered, ran slower on the H100),
+// which is also what PyTorch feeds it.
+__global__ void convert_bias_kernel(__nv_bfloat16 *ybf, __half *yh, const char *bias, int tbias, int64_t n) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const float v = svg_ld_any(bias + i * (tbias == SVG_TYPE_F32 ? 4 : 2), tbias);
+        if (ybf) ybf[i] = __float2bfloat16(v);
+        else yh[i] = __float2half(v);
+    }
+}
+
+bool bias_as_output_type(svg_cuda_ctx &c, lt_gemm *g, const mm_args &p) {
+    if (!g->bias || g->bias_type == g->type || (g->type != CUDA_R_16BF && g->type != CUDA_R_16F)) return true;
+    if (!c.ensure_scratch((size_t)p.N * 2)) return false;
+    const bool bf = g->type == CUDA_R_16BF;
+    convert_bias_kernel<<<svg_cuda_blocks(p.N, 256), 256, 0, c.stream>>>(bf ? (__nv_bfloat16 *)c.scratch : nullptr,
+                                                                         bf ? nullptr : (__half *)c.scratch, p.bias, p.tbias, p.N);
+    SVG_CUDA_LAUNCHED();
+    g->bias = c.scratch;
+    g->bias_type = g->type;
+    return true;
+}
+
 bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst) {
     int64_t n_batch = 1;
     const mm_args p = args_of(dst, &n_batch);
@@ -298,10 +350,10 @@ bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst) {
     lt_gemm g;
     if (dense_gemm_of(dst, p, n_batch, &g)) {
         g.d = dst->data;
+        if (!bias_as_output_type(c, &g, p)) return false;
         bool ran = false;
         if (!lt_matmul(c, g, p.bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT, &ran)) return false;
-        // cuBLASLt documents the bias in the output's type: another bias type
-        // it may refuse, then the bias is a pass of its own
+        // no bias epilogue for this problem: the bias is a pass of its own
         if (!ran && p.bias) {
             if (!lt_matmul(c, g, CUBLASLT_EPILOGUE_DEFAULT, &ran)) return false;
             if (ran && !add_bias(c, dst, p)) return false;
@@ -339,6 +391,7 @@ bool svg_cuda_mul_mat_gelu(svg_cuda_ctx &c, svg_tensor *mm, svg_tensor *gelu, bo
         if (s0 < d1 && d0 < s1) return true;
     }
     g.d = gelu->data;
+    if (!bias_as_output_type(c, &g, p)) return false;
     // cuBLASLt's GELU is the tanh approximation, GELU_TANH's formula; with a
     // bias it adds the bias first, as linear → gelu does
     return lt_matmul(c, g, p.bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU, fused);

@@ -10,7 +10,9 @@
 
 extern "C" {
 
-void svg_backend_free(struct svg_backend *be) { delete be; }
+void svg_backend_free(struct svg_backend *be) {
+    if (be) be->release();
+}
 const char *svg_backend_name(const struct svg_backend *be) { return be->name(); }
 bool svg_backend_supports_op(struct svg_backend *be, const struct svg_tensor *n) { return be->supports_op(n); }
 bool svg_backend_graph_compute(struct svg_backend *be, struct svg_graph *g) {

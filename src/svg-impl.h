@@ -54,6 +54,9 @@ struct svg_buffer {
 // ---------------------------------------------------------------- backends
 struct svg_backend {
     virtual ~svg_backend() = default;
+    // svg_backend_free: a backend whose buffers hold on to it (CUDA) stays
+    // alive until the last of them is freed
+    virtual void release() { delete this; }
     virtual const char *name() const = 0;
     virtual svg_buffer *alloc_buffer(size_t size) = 0;
     virtual size_t alignment() const = 0;

@@ -411,3 +411,36 @@ TEST(BackendFusion, QKNormRopeSkipsTheIntermediate) {
 }
 
 }  // namespace
+
+// Weights freed after their backend (a model struct outliving the backend)
+// must not touch the freed backend; a second backend meanwhile works.
+TEST(BackendLifetime, BuffersOutliveTheBackend) {
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error();
+    svg_backend *first = svg_backend_cuda_new(0);
+    ASSERT_NE(first, nullptr) << svg_last_error();
+    svg_buffer *kept = svg_backend_alloc_buffer(first, 1 << 20);
+    ASSERT_NE(kept, nullptr) << svg_last_error();
+    svg_backend_free(first);
+
+    svg_backend *second = svg_backend_cuda_new(0);
+    ASSERT_NE(second, nullptr) << svg_last_error();
+    std::mt19937 rng(11);
+    for (int round = 0; round < 2; round++) {
+        svg_context *ctx = svg_context_new(true);
+        svg_tensor *a = svg_new_tensor_1d(ctx, SVG_TYPE_F32, 1000), *b = svg_new_tensor_1d(ctx, SVG_TYPE_F32, 1000);
+        svg_tensor *y = svg_add(ctx, a, b);
+        svg_set_output(y);
+        svg_graph *g = svg_graph_new(ctx);
+        svg_gallocr *ga = svg_gallocr_new(second);
+        ASSERT_TRUE(svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g)) << svg_last_error();
+        const std::vector<float> va = svgtest::fill_random(a, rng), vb = svgtest::fill_random(b, rng);
+        ASSERT_TRUE(svg_backend_graph_compute(second, g)) << svg_last_error();
+        const std::vector<float> vy = svgtest::to_vec(y);
+        for (size_t i = 0; i < vy.size(); i++) ASSERT_EQ(vy[i], va[i] + vb[i]) << i;
+        svg_gallocr_free(ga);
+        svg_graph_free(g);
+        svg_context_free(ctx);
+        if (round == 0) svg_buffer_free(kept);  // releases the first backend for good
+    }
+    svg_backend_free(second);
+}
