@@ -103,7 +103,9 @@ enum svg_op {
     SVG_OP_CONV3D,
     SVG_OP_TIMESTEP_EMBEDDING,
     SVG_OP_ROPE,
-    SVG_OP_ATTENTION,
+    SVG_OP_ATTENTION,       /* dense, or block-banded (Sparse VideoGen) */
+    SVG_OP_SPARSE_PROFILE,  /* Sparse VideoGen head classification */
+    SVG_OP_SPARSE_PERMUTE,  /* frame-major <-> token-major rows of temporal heads */
     SVG_OP_COUNT,
 };
 
@@ -338,6 +340,60 @@ struct svg_tensor *svg_attention(struct svg_context *ctx, struct svg_tensor *q,
                                  struct svg_tensor *k, struct svg_tensor *v,
                                  struct svg_tensor *bias, struct svg_tensor *key_mask, float scale,
                                  bool causal);
+
+/* ---------------------------------------------- Sparse VideoGen attention
+ * (arXiv 2502.01776). A self-attention sequence of L tokens is
+ *   [text_before | video: frames × tokens_per_frame | text_after]
+ * (Wan: no text; CogVideoX: text first; HunyuanVideo: text last), the video
+ * part frame-major. Each head is SPATIAL or TEMPORAL and sees its video rows
+ * in its own order (svg_sparse_position): spatial heads frame-major;
+ * temporal heads keep the sink frames first and lay the other frames out
+ * token-major, so one spatial position across frames is contiguous.
+ * In that order query i sees key j when
+ *   - i or j is a text token (padded text keys are removed by the key mask), or
+ *   - j is in the first sink_frames frames (the sink; Wan: 1 frame), or
+ *   - |pos(i) − pos(j)| ≤ band.
+ * The same band is thus frame-local for spatial heads and
+ * same-position-across-frames for temporal heads; after svg_sparse_permute
+ * both are one block-banded mask, which svg_attention_sparse computes. */
+struct svg_sparse_layout {
+    int64_t text_before, frames, tokens_per_frame, text_after;
+    int64_t sink_frames;
+    int64_t band;
+};
+enum svg_head_kind { SVG_HEAD_SPATIAL = 0, SVG_HEAD_TEMPORAL = 1 };
+
+/* Position of video token (frame f, token s) among the video rows in a head
+ * of `kind`: spatial f·T + s; temporal, for f ≥ sink, sink·T + s·(F − sink) + (f − sink). */
+int64_t svg_sparse_position(const struct svg_sparse_layout *l, enum svg_head_kind kind, int64_t f, int64_t s);
+/* Fraction of the L² query-key pairs the mask keeps (text and sink included). */
+double svg_sparse_density(const struct svg_sparse_layout *l);
+/* The largest band, a multiple of `block` (at least one block), whose density
+ * is at most `density`; with density ≥ 1 the band covering everything. */
+int64_t svg_sparse_band_for_density(const struct svg_sparse_layout *l, double density, int64_t block);
+
+/* Online profiling, per (batch, head): `rows` query rows sampled uniformly
+ * from the video rows (a hash of seed, batch, head and sample index: the same
+ * rows on every backend) get their exact attention output and their output
+ * under the spatial and under the temporal mask (q, k, v as for
+ * svg_attention, [B, H, L, D] in frame-major order; GQA allowed). The mean
+ * squared error of each against the exact output decides: temporal when
+ * strictly smaller. → f32 [B, H, 3]: (kind, mse_spatial, mse_temporal). */
+struct svg_tensor *svg_sparse_profile(struct svg_context *ctx, struct svg_tensor *q, struct svg_tensor *k,
+                                      struct svg_tensor *v, struct svg_tensor *key_mask, float scale,
+                                      const struct svg_sparse_layout *layout, int rows, uint32_t seed);
+/* x [B, L, H, D] → the same with, in every head whose kind (element 0 of
+ * kinds[b, h, :], e.g. svg_sparse_profile's result) is temporal, the video
+ * rows moved from frame-major to that head's order (inverse: back). Text rows
+ * and spatial heads are copied unchanged. */
+struct svg_tensor *svg_sparse_permute(struct svg_context *ctx, struct svg_tensor *x, struct svg_tensor *kinds,
+                                      const struct svg_sparse_layout *layout, bool inverse);
+/* Attention under the band mask above, q/k/v already in their heads' orders
+ * (as svg_attention: [B, H, L, D] views, → [B, L, H, Dv]); equals dense
+ * attention with that mask. Backends skip the key blocks outside it. */
+struct svg_tensor *svg_attention_sparse(struct svg_context *ctx, struct svg_tensor *q, struct svg_tensor *k,
+                                        struct svg_tensor *v, struct svg_tensor *key_mask, float scale,
+                                        const struct svg_sparse_layout *layout);
 
 /* ------------------------------------------------------------------ graphs */
 

@@ -214,6 +214,7 @@ struct cuda_backend : svg_backend {
             }
             case SVG_OP_ATTENTION: {
                 const svg_tensor *q = t->src[0], *k = t->src[1], *v = t->src[2];
+                if (t->op_params[2]) return false;  // the Sparse VideoGen band mask: CPU reference only so far
                 return q->type == k->type && q->type == v->type && q->ne[3] <= 256 && v->ne[3] <= 256;
             }
             default: return true;  // activations of any of f32/f16/bf16

@@ -441,7 +441,7 @@ extern "C" const char *svg_op_name(enum svg_op op) {
         "NONE",   "VIEW",       "COPY",     "ADD",    "SUB",      "MUL",
         "DIV",    "SCALE",      "UNARY",    "SOFTMAX", "NORM",    "GROUP_NORM",
         "MUL_MAT", "GET_ROWS",  "CONCAT",   "PAD",    "REPEAT",   "UPSAMPLE_NEAREST",
-        "CONV3D", "TIMESTEP_EMBEDDING", "ROPE", "ATTENTION",
+        "CONV3D", "TIMESTEP_EMBEDDING", "ROPE", "ATTENTION", "SPARSE_PROFILE", "SPARSE_PERMUTE",
     };
     if ((int)op < 0 || op >= SVG_OP_COUNT) return "?";
     return names[op];

@@ -21,6 +21,7 @@ T *fail(const char *fmt, ...) {
 }
 
 std::string S(const T *t) { return svg_shape_string(t); }
+#define fail_b(...) (svg_set_error(__VA_ARGS__), false)
 
 bool is_act_type(enum svg_type t) {
     return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16;
@@ -69,6 +70,81 @@ T *binary(svg_context *ctx, enum svg_op op, const char *name, T *a, T *b) {
     t->src[0] = a;
     t->src[1] = b;
     return t;
+}
+
+// The operand checks of an attention (op: the name errors carry).
+bool attention_operands_ok(const char *op, T *q, T *k, T *v, T *bias, T *key_mask, const svg_sparse_mask *sparse) {
+    if (!q || !k || !v) return false;
+    if (!check_act(op, q) || !check_act(op, k) || !check_act(op, v)) return false;
+    if (q->n_dims != 4 || k->n_dims != 4 || v->n_dims != 4)
+        return fail_b("%s: q %s, k %s, v %s must be [B, H, L, D]", op, S(q).c_str(), S(k).c_str(), S(v).c_str());
+    const int64_t B = q->ne[0], H = q->ne[1], Lq = q->ne[2], D = q->ne[3];
+    const int64_t Hkv = k->ne[1], Lk = k->ne[2];
+    if (k->ne[0] != B || v->ne[0] != B || v->ne[1] != Hkv || v->ne[2] != Lk || k->ne[3] != D)
+        return fail_b("%s: q %s, k %s, v %s do not match", op, S(q).c_str(), S(k).c_str(), S(v).c_str());
+    if (Hkv < 1 || H % Hkv) return fail_b("attention: %lld query heads not a multiple of %lld kv heads", (long long)H, (long long)Hkv);
+    if (bias) {
+        if (bias->type != SVG_TYPE_F32 || bias->n_dims != 4) return fail_b("attention: bias %s must be f32 [B, H, Lq, Lk] (broadcastable)", S(bias).c_str());
+        const int64_t want[4] = {B, H, Lq, Lk};
+        for (int i = 0; i < 4; i++)
+            if (bias->ne[i] != want[i] && bias->ne[i] != 1) return fail_b("attention: bias %s does not broadcast to [%lld, %lld, %lld, %lld]", S(bias).c_str(), (long long)B, (long long)H, (long long)Lq, (long long)Lk);
+    }
+    if (key_mask) {
+        if ((key_mask->type != SVG_TYPE_F32 && key_mask->type != SVG_TYPE_I32) || key_mask->n_dims != 2 || key_mask->ne[0] != B || key_mask->ne[1] != Lk)
+            return fail_b("attention: key mask %s must be f32/i32 [B=%lld, Lk=%lld]", S(key_mask).c_str(), (long long)B, (long long)Lk);
+    }
+    if (sparse && (Lq != Lk || Lq != sparse->length()))
+        return fail_b("%s: %lld queries and %lld keys, the layout has %lld tokens", op, (long long)Lq, (long long)Lk,
+                    (long long)sparse->length());
+    return true;
+}
+
+// ATTENTION, dense or (mask given) under the Sparse VideoGen band mask.
+T *attention_op(svg_context *ctx, T *q, T *k, T *v, T *bias, T *key_mask, float scale, bool causal,
+                const svg_sparse_mask *sparse) {
+    if (!attention_operands_ok(sparse ? "attention_sparse" : "attention", q, k, v, bias, key_mask, sparse)) return nullptr;
+    const int64_t B = q->ne[0], H = q->ne[1], Lq = q->ne[2];
+    const int64_t ne[4] = {B, Lq, H, v->ne[3]};
+    T *t = new_op(ctx, SVG_OP_ATTENTION, q->type, 4, ne);
+    if (!t) return nullptr;
+    t->src[0] = q;
+    t->src[1] = k;
+    t->src[2] = v;
+    t->src[3] = bias;
+    t->src[4] = key_mask;
+    svg_set_param_f32(t, 0, scale);
+    t->op_params[1] = causal;
+    t->op_params[2] = sparse != nullptr;
+    if (sparse) svg_sparse_store(t, 3, *sparse);
+    return t;
+}
+
+
+// A validated svg_sparse_layout (every field fits the op params).
+bool sparse_mask_of(const char *op, const svg_sparse_layout *l, svg_sparse_mask *m) {
+    if (!l) {
+        svg_set_error("%s: no layout", op);
+        return false;
+    }
+    const int64_t v[6] = {l->text_before, l->frames, l->tokens_per_frame, l->text_after, l->sink_frames, l->band};
+    for (int64_t x : v)
+        if (x < 0 || x > INT32_MAX) {
+            svg_set_error("%s: layout value %lld out of range", op, (long long)x);
+            return false;
+        }
+    if (l->frames < 1 || l->tokens_per_frame < 1 || l->sink_frames > l->frames ||
+        l->text_before + l->frames * l->tokens_per_frame + l->text_after > INT32_MAX) {
+        svg_set_error("%s: layout of %lld frames × %lld tokens (sink %lld) is not valid", op, (long long)l->frames,
+                      (long long)l->tokens_per_frame, (long long)l->sink_frames);
+        return false;
+    }
+    m->text_before = l->text_before;
+    m->frames = l->frames;
+    m->tpf = l->tokens_per_frame;
+    m->text_after = l->text_after;
+    m->sink = l->sink_frames;
+    m->band = l->band;
+    return true;
 }
 
 }  // namespace
@@ -416,36 +492,92 @@ T *svg_rope(svg_context *ctx, T *x, T *pos, int n_axes, const int *axes_dim, flo
 
 T *svg_attention(svg_context *ctx, T *q, T *k, T *v, T *bias, T *key_mask, float scale,
                  bool causal) {
-    if (!q || !k || !v) return nullptr;
-    if (!check_act("attention", q) || !check_act("attention", k) || !check_act("attention", v)) return nullptr;
-    if (q->n_dims != 4 || k->n_dims != 4 || v->n_dims != 4)
-        return fail("attention: q %s, k %s, v %s must be [B, H, L, D]", S(q).c_str(), S(k).c_str(), S(v).c_str());
-    const int64_t B = q->ne[0], H = q->ne[1], Lq = q->ne[2], D = q->ne[3];
-    const int64_t Hkv = k->ne[1], Lk = k->ne[2];
-    if (k->ne[0] != B || v->ne[0] != B || v->ne[1] != Hkv || v->ne[2] != Lk || k->ne[3] != D)
-        return fail("attention: q %s, k %s, v %s do not match", S(q).c_str(), S(k).c_str(), S(v).c_str());
-    if (Hkv < 1 || H % Hkv) return fail("attention: %lld query heads not a multiple of %lld kv heads", (long long)H, (long long)Hkv);
-    if (bias) {
-        if (bias->type != SVG_TYPE_F32 || bias->n_dims != 4) return fail("attention: bias %s must be f32 [B, H, Lq, Lk] (broadcastable)", S(bias).c_str());
-        const int64_t want[4] = {B, H, Lq, Lk};
-        for (int i = 0; i < 4; i++)
-            if (bias->ne[i] != want[i] && bias->ne[i] != 1) return fail("attention: bias %s does not broadcast to [%lld, %lld, %lld, %lld]", S(bias).c_str(), (long long)B, (long long)H, (long long)Lq, (long long)Lk);
+    return attention_op(ctx, q, k, v, bias, key_mask, scale, causal, nullptr);
+}
+
+
+// ------------------------------------------------------------ Sparse VideoGen
+
+int64_t svg_sparse_position(const svg_sparse_layout *l, enum svg_head_kind kind, int64_t f, int64_t s) {
+    svg_sparse_mask m;
+    if (!sparse_mask_of("sparse_position", l, &m)) return -1;
+    return m.position(kind, f * m.tpf + s);
+}
+
+double svg_sparse_density(const svg_sparse_layout *l) {
+    svg_sparse_mask m;
+    if (!sparse_mask_of("sparse_density", l, &m)) return -1.0;
+    const double L = (double)m.length(), V = (double)m.video(), text = L - V, S = (double)(m.sink * m.tpf);
+    // text rows see everything; video rows see the text, the sink and their band
+    double pairs = text * L + V * text;
+    for (int64_t p = 0; p < m.video(); p++) {
+        const int64_t lo = std::max<int64_t>(0, p - m.band), hi = std::min<int64_t>(m.video() - 1, p + m.band);
+        const int64_t in_sink = std::max<int64_t>(0, std::min<int64_t>(hi, m.sink * m.tpf - 1) - lo + 1);
+        pairs += S + (double)(hi - lo + 1 - in_sink);
     }
-    if (key_mask) {
-        if ((key_mask->type != SVG_TYPE_F32 && key_mask->type != SVG_TYPE_I32) || key_mask->n_dims != 2 || key_mask->ne[0] != B || key_mask->ne[1] != Lk)
-            return fail("attention: key mask %s must be f32/i32 [B=%lld, Lk=%lld]", S(key_mask).c_str(), (long long)B, (long long)Lk);
+    return pairs / (L * L);
+}
+
+int64_t svg_sparse_band_for_density(const svg_sparse_layout *l, double density, int64_t block) {
+    svg_sparse_mask m;
+    if (!sparse_mask_of("sparse_band_for_density", l, &m)) return -1;
+    if (block < 1) block = 1;
+    const int64_t blocks = (m.video() + block - 1) / block;
+    if (density >= 1.0) return blocks * block;
+    svg_sparse_layout t = *l;
+    int64_t lo = 1, hi = blocks;  // largest count of blocks with density ≤ target, at least 1
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        t.band = mid * block;
+        if (svg_sparse_density(&t) <= density) lo = mid;
+        else hi = mid - 1;
     }
-    const int64_t ne[4] = {B, Lq, H, v->ne[3]};
-    T *t = new_op(ctx, SVG_OP_ATTENTION, q->type, 4, ne);
+    return lo * block;
+}
+
+T *svg_sparse_profile(svg_context *ctx, T *q, T *k, T *v, T *key_mask, float scale, const svg_sparse_layout *layout, int rows,
+                      uint32_t seed) {
+    svg_sparse_mask m;
+    if (!q || !k || !v || !sparse_mask_of("sparse_profile", layout, &m)) return nullptr;
+    if (rows < 1) return fail("sparse_profile: %d sampled rows", rows);
+    // the operands of an attention over the whole sequence
+    if (!attention_operands_ok("sparse_profile", q, k, v, nullptr, key_mask, &m)) return nullptr;
+    const int64_t ne[3] = {q->ne[0], q->ne[1], 3};
+    T *t = new_op(ctx, SVG_OP_SPARSE_PROFILE, SVG_TYPE_F32, 3, ne);
     if (!t) return nullptr;
     t->src[0] = q;
     t->src[1] = k;
     t->src[2] = v;
-    t->src[3] = bias;
     t->src[4] = key_mask;
     svg_set_param_f32(t, 0, scale);
-    t->op_params[1] = causal;
+    t->op_params[1] = rows;
+    t->op_params[2] = (int32_t)seed;
+    svg_sparse_store(t, 3, m);
     return t;
+}
+
+T *svg_sparse_permute(svg_context *ctx, T *x, T *kinds, const svg_sparse_layout *layout, bool inverse) {
+    svg_sparse_mask m;
+    if (!x || !kinds || !sparse_mask_of("sparse_permute", layout, &m)) return nullptr;
+    if (!check_act("sparse_permute", x)) return nullptr;
+    if (x->n_dims != 4 || x->ne[1] != m.length())
+        return fail("sparse_permute: x %s must be [B, L=%lld, H, D]", S(x).c_str(), (long long)m.length());
+    if (kinds->type != SVG_TYPE_F32 || kinds->n_dims != 3 || kinds->ne[0] != x->ne[0] || kinds->ne[1] != x->ne[2] || kinds->ne[2] < 1)
+        return fail("sparse_permute: kinds %s must be f32 [B=%lld, H=%lld, ≥1]", S(kinds).c_str(), (long long)x->ne[0],
+                    (long long)x->ne[2]);
+    T *t = new_op_like(ctx, SVG_OP_SPARSE_PERMUTE, x, x->type);
+    if (!t) return nullptr;
+    t->src[0] = x;
+    t->src[1] = kinds;
+    t->op_params[0] = inverse;
+    svg_sparse_store(t, 3, m);
+    return t;
+}
+
+T *svg_attention_sparse(svg_context *ctx, T *q, T *k, T *v, T *key_mask, float scale, const svg_sparse_layout *layout) {
+    svg_sparse_mask m;
+    if (!sparse_mask_of("attention_sparse", layout, &m)) return nullptr;
+    return attention_op(ctx, q, k, v, nullptr, key_mask, scale, false, &m);
 }
 
 }  // extern "C"

@@ -1,6 +1,7 @@
 // ATTENTION: o[b, i, h, :] = sum_j softmax_j(scale * q[b,h,i]·k[b,g,j] + bias[b,h,i,j]) v[b,g,j, :]
 // with g = h / (H / Hkv) (GQA), keys excluded where key_mask[b, j] == 0 or
-// (causal) j > i + Lk - Lq. A row with no visible key outputs zeros. One task
+// (causal) j > i + Lk - Lq or (sparse) outside the band mask of svg.h. A row
+// with no visible key outputs zeros. One task
 // per query row; scores in a row buffer, exact softmax (max-subtracted).
 #include "cpu-impl.h"
 
@@ -11,6 +12,8 @@ bool svg_cpu_attention(const svg_cpu_ctx &c, svg_tensor *dst) {
     const svg_tensor *bias = dst->src[3], *mask = dst->src[4];
     const float scale = svg_param_f32(dst, 0);
     const bool causal = dst->op_params[1] != 0;
+    const bool sparse = dst->op_params[2] != 0;  // the Sparse VideoGen band mask (svg.h)
+    const svg_sparse_mask band = sparse ? svg_sparse_load(dst, 3) : svg_sparse_mask{};
     const int64_t B = q->ne[0], H = q->ne[1], Lq = q->ne[2], D = q->ne[3];
     const int64_t Hkv = k->ne[1], Lk = k->ne[2], Dv = v->ne[3];
     const int64_t group = H / Hkv;
@@ -24,6 +27,7 @@ bool svg_cpu_attention(const svg_cpu_ctx &c, svg_tensor *dst) {
     };
     auto key_visible = [&](int64_t b, int64_t i, int64_t j) {
         if (causal && j > i + Lk - Lq) return false;
+        if (sparse && !band.visible(i, j)) return false;
         if (mask) {
             const char *p = (const char *)mask->data + b * mask->nb[0] + j * mask->nb[1];
             const bool keep = mask->type == SVG_TYPE_I32 ? *(const int32_t *)p != 0 : *(const float *)p != 0.0f;

@@ -129,6 +129,8 @@ svg_cpu_kernel kernel_for(enum svg_op op) {
         case SVG_OP_TIMESTEP_EMBEDDING: return svg_cpu_timestep_embedding;
         case SVG_OP_ROPE: return svg_cpu_rope;
         case SVG_OP_ATTENTION: return svg_cpu_attention;
+        case SVG_OP_SPARSE_PROFILE: return svg_cpu_sparse_profile;
+        case SVG_OP_SPARSE_PERMUTE: return svg_cpu_sparse_permute;
         default: return nullptr;
     }
 }
@@ -161,7 +163,8 @@ struct cpu_backend : svg_backend {
             case SVG_OP_MUL_MAT: return f32(t) && f32(t->src[0]) && f32(t->src[2]);
             case SVG_OP_GET_ROWS: return true;
             case SVG_OP_CONV3D: return f32(t) && f32(t->src[0]) && f32(t->src[2]);
-            case SVG_OP_ATTENTION: return f32(t) && f32(t->src[0]) && f32(t->src[1]) && f32(t->src[2]);
+            case SVG_OP_ATTENTION:
+            case SVG_OP_SPARSE_PROFILE: return f32(t) && f32(t->src[0]) && f32(t->src[1]) && f32(t->src[2]);
             default:
                 if (!f32(t)) return false;
                 for (int i = 0; i < SVG_MAX_SRC; i++) {

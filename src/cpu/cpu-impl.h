@@ -40,6 +40,8 @@ bool svg_cpu_conv3d(const svg_cpu_ctx &, svg_tensor *);
 bool svg_cpu_timestep_embedding(const svg_cpu_ctx &, svg_tensor *);
 bool svg_cpu_rope(const svg_cpu_ctx &, svg_tensor *);
 bool svg_cpu_attention(const svg_cpu_ctx &, svg_tensor *);
+bool svg_cpu_sparse_profile(const svg_cpu_ctx &, svg_tensor *);
+bool svg_cpu_sparse_permute(const svg_cpu_ctx &, svg_tensor *);
 
 // ---- indexing helpers
 
