@@ -1,6 +1,7 @@
 // ATTENTION: o[b, i, h, :] = Σ_j softmax_j(scale·q[b,h,i]·k[b,g,j] + bias[b,h,i,j]) v[b,g,j,:]
 // with g = h / (H/Hkv), keys dropped where key_mask[b,j] == 0 or (causal)
-// j > i + Lk − Lq; a row with no visible key is zero.
+// j > i + Lk − Lq or (sparse) outside the Sparse VideoGen band mask; a row
+// with no visible key is zero.
 //
 // General path: one warp per query row with an online (streaming) softmax —
 // lane l holds q and the output accumulator for head dims l, l+32, ...
@@ -20,6 +21,8 @@ struct attn_args {
     int64_t B, H, Lq, D, Hkv, Lk, Dv;
     float scale;
     bool causal;
+    bool sparse;
+    svg_sparse_mask band;  // the Sparse VideoGen mask, when sparse
 };
 
 constexpr int MAXE = 8;  // head dim ≤ 32·8
@@ -45,6 +48,7 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
             const char *pm = a.mask + b * a.ms[0] + j * a.ms[1];
             if (a.tmask == SVG_TYPE_I32 ? *(const int32_t *)pm == 0 : *(const float *)pm == 0.f) continue;
         }
+        if (a.sparse && !a.band.visible(i, j)) continue;
         const char *pk = a.k + b * a.ks[0] + g * a.ks[1] + j * a.ks[2];
         float dot = 0.f;
 #pragma unroll
@@ -120,6 +124,8 @@ bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst) {
     a.Hkv = k->ne[1]; a.Lk = k->ne[2]; a.Dv = v->ne[3];
     a.scale = svg_param_f32(dst, 0);
     a.causal = dst->op_params[1] != 0;
+    a.sparse = dst->op_params[2] != 0;
+    if (a.sparse) a.band = svg_sparse_load(dst, 3);
     if (a.D > 32 * MAXE || a.Dv > 32 * MAXE) return svg_err(false, "CUDA attention: head dim %lld > %d", (long long)std::max(a.D, a.Dv), 32 * MAXE);
     const int64_t rows = a.B * a.H * a.Lq;
     if (rows == 0) return true;

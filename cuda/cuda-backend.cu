@@ -62,6 +62,8 @@ cuda_kernel kernel_for(enum svg_op op) {
         case SVG_OP_TIMESTEP_EMBEDDING: return svg_cuda_timestep_embedding;
         case SVG_OP_ROPE: return svg_cuda_rope;
         case SVG_OP_ATTENTION: return svg_cuda_attention;
+        case SVG_OP_SPARSE_PROFILE: return svg_cuda_sparse_profile;
+        case SVG_OP_SPARSE_PERMUTE: return svg_cuda_sparse_permute;
         default: return nullptr;
     }
 }
@@ -214,8 +216,11 @@ struct cuda_backend : svg_backend {
             }
             case SVG_OP_ATTENTION: {
                 const svg_tensor *q = t->src[0], *k = t->src[1], *v = t->src[2];
-                if (t->op_params[2]) return false;  // the Sparse VideoGen band mask: CPU reference only so far
                 return q->type == k->type && q->type == v->type && q->ne[3] <= 256 && v->ne[3] <= 256;
+            }
+            case SVG_OP_SPARSE_PROFILE: {
+                const svg_tensor *q = t->src[0], *k = t->src[1], *v = t->src[2];
+                return q->type == k->type && q->type == v->type && q->ne[3] <= 128 && v->ne[3] <= 128;
             }
             default: return true;  // activations of any of f32/f16/bf16
         }

@@ -56,6 +56,8 @@ bool svg_cuda_binary(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_scale(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_unary(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_softmax(svg_cuda_ctx &c, svg_tensor *dst);
+bool svg_cuda_sparse_profile(svg_cuda_ctx &c, svg_tensor *dst);  // cuda-sparse.cu
+bool svg_cuda_sparse_permute(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_group_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst);

@@ -49,6 +49,8 @@ struct fa_args {
     float scale_log2;  // scale · log2(e)
     bool causal;
     int mask_i32;
+    bool sparse;
+    svg_sparse_mask band;  // Sparse VideoGen (sparse): only the key tiles under the band are visited
 };
 
 constexpr int BM = 128, BN = 128, NTHREADS = 384;
@@ -60,6 +62,7 @@ constexpr size_t smem_bytes(int hd, int stages) {
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define SVG_SM90_DEVICE 1
 #endif
+
 
 #ifdef SVG_SM90_DEVICE
 #define SVG_ACC64 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
@@ -163,6 +166,69 @@ __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
     __half2 v = __floats2half2_rn(lo, hi);
     return *(uint32_t *)&v;
 }
+// The key tiles the query rows [q0, q0 + BM) visit, in order: up to three
+// sorted disjoint ranges of tile indices. Dense: all tiles (causal: up to the
+// diagonal). Under the Sparse VideoGen band, a block of video queries visits
+// the text-before + sink rows, its band, and the text-after rows; a block
+// holding a text query visits everything (text sees every key).
+// (Scalars, not arrays: a run-time index would put them in local memory.)
+struct key_tiles {
+    int lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0, lo2 = 0, hi2 = 0, n = 0, total = 0;
+    __device__ void add_rows(int64_t r0, int64_t r1) {
+        if (r1 <= r0) return;
+        const int a = (int)(r0 / BN), b = (int)((r1 + BN - 1) / BN);
+        // overlaps or touches the previous range: extend it
+        if (n == 1 && a <= hi0) {
+            total += max(0, b - hi0);
+            hi0 = max(hi0, b);
+            return;
+        }
+        if (n == 2 && a <= hi1) {
+            total += max(0, b - hi1);
+            hi1 = max(hi1, b);
+            return;
+        }
+        if (n == 0) lo0 = a, hi0 = b;
+        else if (n == 1) lo1 = a, hi1 = b;
+        else lo2 = a, hi2 = b;
+        n++;
+        total += b - a;
+    }
+    __device__ key_tiles(const fa_args &a, int64_t q0) {
+        const svg_sparse_mask &m = a.band;
+        const int64_t q1 = min(q0 + BM, a.Lq) - 1, tb = m.text_before, video = m.video();
+        if (!a.sparse || q0 < tb || q1 >= tb + video) {
+            int64_t rows = a.Lk;
+            if (a.causal) rows = max((int64_t)0, min(a.Lk, q1 + a.Lk - a.Lq + 1));
+            add_rows(0, rows);
+            return;
+        }
+        const int64_t p0 = q0 - tb, p1 = q1 - tb;
+        add_rows(0, tb + m.sink * m.tpf);
+        add_rows(tb + max((int64_t)0, p0 - m.band), tb + min(video, p1 + m.band + 1));
+        add_rows(tb + video, a.Lk);
+    }
+    // tile index of the t-th tile visited
+    __device__ int at(int t) const {
+        if (t < hi0 - lo0) return lo0 + t;
+        t -= hi0 - lo0;
+        if (t < hi1 - lo1) return lo1 + t;
+        return lo2 + t - (hi1 - lo1);
+    }
+};
+
+// Whether every key row in [k0, k1] is visible to every query row in [r0, r1]
+// under the band (so the tile needs no per-element mask).
+__device__ __forceinline__ bool band_covers(const fa_args &a, int64_t r0, int64_t r1, int64_t k0, int64_t k1) {
+    if (!a.sparse) return true;
+    const svg_sparse_mask &m = a.band;
+    const int64_t v0 = m.text_before, v1 = v0 + m.video();
+    if (r1 < v0 || r0 >= v1) return true;    // text queries only
+    if (r0 < v0 || r1 >= v1) return false;   // text and video queries
+    if (k1 < v0 + m.sink * m.tpf || k0 >= v1) return true;  // text-before + sink, or text-after keys
+    return k0 >= v0 && k1 < v1 && r1 - k0 <= m.band && k1 - r0 <= m.band;
+}
+
 #endif  // SVG_SM90_DEVICE
 
 // 1 in the sm_90a build of this file (the host checks before choosing it: an
@@ -195,12 +261,8 @@ __global__ void __launch_bounds__(NTHREADS, 1)
     const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * BM;
     const int g = (int)(h / (a.H / a.Hkv));
 
-    // key tiles this block needs (causal: none above the diagonal)
-    int n_tiles = (int)((a.Lk + BN - 1) / BN);
-    if (a.causal) {
-        const int64_t last_visible = q0 + BM - 1 + a.Lk - a.Lq;  // of the block's last row
-        n_tiles = last_visible < 0 ? 0 : (int)min((int64_t)n_tiles, last_visible / BN + 1);
-    }
+    const key_tiles tiles(a, q0);
+    const int n_tiles = tiles.total;
 
     if (tid == 0) {
         mbar_init(bar_q, 1);
@@ -226,8 +288,9 @@ __global__ void __launch_bounds__(NTHREADS, 1)
                 mbar_wait(empty, ((j / STAGES) & 1) ^ 1);
                 mbar_expect_tx(full, KV_BYTES);
                 const uint32_t dst = ring + (j % STAGES) * KV_BYTES;
+                const int row = tiles.at(j) * BN;
 #pragma unroll
-                for (int hf = 0; hf < HALVES; hf++) tma_load(dst + hf * BN * 128, map, hf * 64, j * BN, g, b, full);
+                for (int hf = 0; hf < HALVES; hf++) tma_load(dst + hf * BN * 128, map, hf * 64, row, g, b, full);
             };
             load(&tm_k, sK, 0, full_k(0), empty_k(0));
             for (int j = 0; j < n_tiles; j++) {
@@ -283,8 +346,9 @@ __global__ void __launch_bounds__(NTHREADS, 1)
         // Online softmax of S_j: raw scores → probabilities in place (f32), the
         // correction c and l.
         auto softmax = [&](int j) {
-            const int64_t k0 = (int64_t)j * BN;
-            const bool need_mask = a.mask || k0 + BN > a.Lk || (a.causal && k0 + BN - 1 > q0 + cw * 64 + a.Lk - a.Lq);
+            const int64_t k0 = (int64_t)tiles.at(j) * BN, r0 = q0 + cw * 64;
+            const bool need_mask = a.mask || k0 + BN > a.Lk || (a.causal && k0 + BN - 1 > r0 + a.Lk - a.Lq) ||
+                                   !band_covers(a, r0, min(r0 + 63, a.Lq - 1), k0, k0 + BN - 1);
             if (need_mask) {
 #pragma unroll
                 for (int jj = 0; jj < BN / 8; jj++)
@@ -296,8 +360,8 @@ __global__ void __launch_bounds__(NTHREADS, 1)
                             const char *pm = a.mask + b * a.ms[0] + kj * a.ms[1];
                             vis = a.mask_i32 ? *(const int32_t *)pm != 0 : *(const float *)pm != 0.f;
                         }
-                        if (!(vis && (!a.causal || kj <= qi0 + a.Lk - a.Lq))) s[jj * 4 + e] = -INFINITY;
-                        if (!(vis && (!a.causal || kj <= qi1 + a.Lk - a.Lq))) s[jj * 4 + 2 + e] = -INFINITY;
+                        if (!(vis && (!a.causal || kj <= qi0 + a.Lk - a.Lq) && (!a.sparse || a.band.visible(qi0, kj)))) s[jj * 4 + e] = -INFINITY;
+                        if (!(vis && (!a.causal || kj <= qi1 + a.Lk - a.Lq) && (!a.sparse || a.band.visible(qi1, kj)))) s[jj * 4 + 2 + e] = -INFINITY;
                     }
             }
             float mx0 = -INFINITY, mx1 = -INFINITY;
@@ -504,6 +568,8 @@ bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handl
     a.Lk = k->ne[2];
     a.scale_log2 = svg_param_f32(dst, 0) * 1.4426950408889634f;
     a.causal = dst->op_params[1] != 0;
+    a.sparse = dst->op_params[2] != 0;
+    if (a.sparse) a.band = svg_sparse_load(dst, 3);
     if (Lq == 0 || B == 0 || H == 0) {
         *handled = true;
         return true;

@@ -425,6 +425,7 @@ bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled) {
     const enum svg_type t = q->type;
     if (t != SVG_TYPE_F16 && t != SVG_TYPE_BF16) return true;
     if (k->type != t || v->type != t || dst->type != t || dst->src[3]) return true;
+    if (dst->op_params[2]) return true;  // the Sparse VideoGen band mask: the Hopper kernel or the general one
     const int64_t D = q->ne[3];
     if ((D != 64 && D != 128) || v->ne[3] != D) return true;
     if (q->nb[3] != 2 || k->nb[3] != 2 || v->nb[3] != 2 || !aligned16(q) || !aligned16(k) || !aligned16(v)) return true;

@@ -109,26 +109,31 @@ static inline float svg_param_f32(const svg_tensor *t, int i) {
 static inline void svg_set_param_f32(svg_tensor *t, int i, float f) { memcpy(&t->op_params[i], &f, 4); }
 
 // ---------------------------------------------------------- Sparse VideoGen
+#ifdef __CUDACC__
+#define SVG_HOST_DEVICE __host__ __device__
+#else
+#define SVG_HOST_DEVICE
+#endif
 // The svg_sparse_layout of a sparse ATTENTION / SPARSE_PROFILE /
 // SPARSE_PERMUTE node, kept in op_params[first .. first+5] (svg.h states the
 // semantics). Shared by every backend so they agree on the mask.
 struct svg_sparse_mask {
     int64_t text_before = 0, frames = 1, tpf = 1, text_after = 0, sink = 0, band = 0;
-    int64_t video() const { return frames * tpf; }
-    int64_t length() const { return text_before + video() + text_after; }
+    SVG_HOST_DEVICE int64_t video() const { return frames * tpf; }
+    SVG_HOST_DEVICE int64_t length() const { return text_before + video() + text_after; }
     // position among the video rows of frame-major video index u in a head of kind
-    int64_t position(int kind, int64_t u) const {
+    SVG_HOST_DEVICE int64_t position(int kind, int64_t u) const {
         const int64_t f = u / tpf, s = u % tpf;
         if (kind == 0 || f < sink) return u;
         return sink * tpf + s * (frames - sink) + (f - sink);
     }
     // key position pj visible to query position pi (video positions; text is
     // visible both ways and handled by the callers' row ranges)
-    bool video_visible(int64_t pi, int64_t pj) const {
+    SVG_HOST_DEVICE bool video_visible(int64_t pi, int64_t pj) const {
         return pj < sink * tpf || (pi > pj ? pi - pj : pj - pi) <= band;
     }
     // sequence rows i (query) and j (key), both in the head's order
-    bool visible(int64_t i, int64_t j) const {
+    SVG_HOST_DEVICE bool visible(int64_t i, int64_t j) const {
         const int64_t v0 = text_before, v1 = text_before + video();
         if (i < v0 || i >= v1 || j < v0 || j >= v1) return true;
         return video_visible(i - v0, j - v0);
@@ -149,7 +154,7 @@ static inline svg_sparse_mask svg_sparse_load(const svg_tensor *t, int first) {
     return m;
 }
 // Video row (frame-major index) of profiling sample k of (batch b, head h).
-static inline int64_t svg_sparse_sample_row(uint32_t seed, int64_t b, int64_t h, int64_t k, int64_t video) {
+SVG_HOST_DEVICE static inline int64_t svg_sparse_sample_row(uint32_t seed, int64_t b, int64_t h, int64_t k, int64_t video) {
     uint32_t x = seed ^ (uint32_t)(b * 0x9E3779B1u) ^ (uint32_t)(h * 0x85EBCA77u) ^ (uint32_t)(k * 0xC2B2AE3Du);
     x ^= x >> 16;
     x *= 0x7FEB352Du;

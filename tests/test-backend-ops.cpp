@@ -331,6 +331,40 @@ std::vector<OpCase> all_cases() {
             return svg_attention(x, q, k, v, bias, mask, 1.0f / std::sqrt((float)a.D), a.causal);
         }});
     }
+    // Sparse VideoGen: the band-masked attention (several key tiles of 128,
+    // blocks of text queries, partial tiles at the band edges), the layout
+    // transform both ways, and profiling
+    struct SP { const char *name; svg_sparse_layout l; int64_t B, H, D; bool mask; };
+    const SP sp[] = {
+        {"sparse_attention_wan", {0, 5, 60, 0, 1, 100}, 2, 2, 128, false},
+        {"sparse_attention_text_first", {20, 3, 90, 0, 0, 130}, 1, 3, 64, true},
+        {"sparse_attention_text_last", {0, 7, 41, 33, 0, 64}, 1, 2, 128, true},
+        {"sparse_attention_long", {0, 9, 100, 0, 1, 260}, 1, 2, 128, false},
+    };
+    for (const SP &q : sp) {
+        c.push_back({q.name, [q](S *x, E t) {
+            const int p[4] = {0, 2, 1, 3};
+            const int64_t L = q.l.text_before + q.l.frames * q.l.tokens_per_frame + q.l.text_after;
+            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, "mask") : nullptr;
+            return svg_attention_sparse(x, svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p),
+                                        svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), m, 1.0f / std::sqrt((float)q.D), &q.l);
+        }});
+        c.push_back({std::string(q.name) + "_profile", [q](S *x, E t) {
+            const int p[4] = {0, 2, 1, 3};
+            const int64_t L = q.l.text_before + q.l.frames * q.l.tokens_per_frame + q.l.text_after;
+            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, "mask") : nullptr;
+            return svg_sparse_profile(x, svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p),
+                                      svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), m, 1.0f / std::sqrt((float)q.D), &q.l, 16, 3);
+        }});
+    }
+    for (int64_t D : {64, 5})
+        for (bool inverse : {false, true}) {
+            const svg_sparse_layout l{7, 5, 12, 3, 1, 16};
+            c.push_back({"sparse_permute_D" + std::to_string(D) + (inverse ? "_inverse" : ""), [l, D, inverse](S *x, E t) {
+                const int64_t L = l.text_before + l.frames * l.tokens_per_frame + l.text_after;
+                return svg_sparse_permute(x, T(x, t, {2, L, 3, D}), T(x, SVG_TYPE_F32, {2, 3, 3}), &l, inverse);
+            }});
+        }
     return c;
 }
 
