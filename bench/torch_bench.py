@@ -6,7 +6,9 @@ shapes, so the two can be compared side by side on one device.
 Attention uses F.scaled_dot_product_attention restricted to cuDNN (falls back
 to the default choice when cuDNN is unavailable); GEMM is torch.nn.functional.linear
 in bf16; RoPE is the complex multiply diffusers' Wan uses; the Wan q/k line is
-diffusers' fp32 RMS norm over the H*D row followed by that RoPE.
+diffusers' fp32 RMS norm over the H*D row followed by that RoPE; the
+elementwise lines are F.gelu(approximate="tanh"), +, diffusers' gated residual
+and umT5's gelu_tanh(a) * b, all in bf16.
 """
 import argparse
 import math
@@ -55,8 +57,10 @@ def main():
         rate = f"{flops / ms / 1e9:.1f} TFLOP/s" if flops else f"{nbytes / ms / 1e6:.0f} GB/s"
         print(f"{name:72s} {ms:10.3f} {rate:>12s}", flush=True)
 
+    def want(s):
+        return not args.only or args.only in s
+
     for name, H, L, D, C, FF in MODELS:
-        want = lambda s: not args.only or args.only in s
         n = f"{name} attention bf16 [1,{H},{L},{D}]"
         if want(n):
             q, k, v = (torch.randn(1, L, H, D, device=dev, dtype=bf).transpose(1, 2) for _ in range(3))
@@ -117,6 +121,34 @@ def main():
                 return torch.view_as_real(xc * freqs).flatten(3).type_as(x)
             report(n, qk, 0, 2.0 * L * H * D * 2 + L * 3 * 4 + H * D * 4)
             del x
+
+    # elementwise passes at Wan 1.3B 480p and umT5-XXL (svg-bench's lines):
+    # torch ops in bf16 as diffusers / transformers run them (the gated
+    # residual as diffusers' Wan block writes it: (h.float() + y * gate)
+    # .type_as(h), gate an f32 [1, 1, C] slice of the modulation)
+    p, L, C, FF = "wan1.3b-480p", 32760, 1536, 8960
+    n = f"{p} gelu_tanh bf16 [{L}x{FF}]"
+    if want(n):
+        x = torch.randn(1, L, FF, device=dev, dtype=bf)
+        report(n, lambda: F.gelu(x, approximate="tanh"), 0, 2.0 * L * FF * 2)
+        del x
+    n = f"{p} add bf16 [{L}x{C}]"
+    if want(n):
+        x, y = (torch.randn(1, L, C, device=dev, dtype=bf) for _ in range(2))
+        report(n, lambda: x + y, 0, 3.0 * L * C * 2)
+        del x, y
+    n = f"{p} gated residual x + gate*y bf16 [{L}x{C}]"
+    if want(n):
+        h, y = (torch.randn(1, L, C, device=dev, dtype=bf) for _ in range(2))
+        gate = torch.randn(1, 6, C, device=dev, dtype=torch.float32)[:, 2:3]
+        report(n, lambda: (h.float() + y * gate).type_as(h), 0, 3.0 * L * C * 2 + C * 4)
+        del h, y, gate
+    for r, c in ((512, 10240), (L, FF)):
+        n = f"{p} gated gelu act(a)*b bf16 [{r}x{c}]"
+        if want(n):
+            a, b = (torch.randn(1, r, c, device=dev, dtype=bf) for _ in range(2))
+            report(n, lambda: F.gelu(a, approximate="tanh") * b, 0, 3.0 * r * c * 2)
+            del a, b
 
 
 if __name__ == "__main__":

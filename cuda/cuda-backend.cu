@@ -1,7 +1,8 @@
 // The CUDA backend: device buffers (one cudaMalloc each; the graph planner
 // keeps its buffer across graphs, so a denoising step allocates nothing),
 // pinned staging for uploads, one stream per backend, the op table and the
-// one fusion (a GEMM and the GELU_TANH that alone reads it).
+// graph-level fusions (a GEMM and the GELU_TANH that alone reads it; QK-norm
+// → RoPE; gated activations act(x)·y).
 #include "cuda-common.cuh"
 
 #include <algorithm>
@@ -113,6 +114,35 @@ bool gelu_of(const svg_tensor *mm, const svg_tensor *next) {
            next->src[0] == mm && !(mm->flags & SVG_FLAG_OUTPUT);
 }
 
+// Gated activation: MUL(act(x), y), act = GELU / GELU_TANH / SILU (umT5's
+// gated-GELU FFN: gelu_tanh(x·wi_0) · (x·wi_1)). Node i is the UNARY; when
+// its result is no graph output and its only reader is a MUL with the
+// layouts svg_cuda_gated_ok accepts, act(x)·y runs as one pass at that MUL
+// (node j, where y exists) and node i runs nothing: x is read once, act(x)
+// is never written or read back. Running at j means reading x at j, but the
+// planner released x's memory at i; so every node run between i and j must
+// have written elsewhere (views write nothing; the two other fusions write
+// only into nodes of that same range, since their pairs are adjacent apart
+// from views). Returns j, or 0 when node i starts no such pattern.
+size_t gated_mul_after(const svg_graph *g, size_t i, const std::unordered_map<const svg_tensor *, int> &uses) {
+    const svg_tensor *act = g->nodes[i];
+    if (act->op != SVG_OP_UNARY || (act->flags & SVG_FLAG_OUTPUT)) return 0;
+    const auto u = uses.find(act);
+    if (u == uses.end() || u->second != 1) return 0;
+    const svg_tensor *x = act->src[0];
+    if (!x->data) return 0;
+    const char *x0 = (const char *)x->data, *x1 = x0 + svg_nbytes(x);
+    for (size_t j = i + 1; j < g->nodes.size(); j++) {
+        const svg_tensor *t = g->nodes[j];
+        for (int k = 0; k < SVG_MAX_SRC; k++)
+            if (t->src[k] == act) return svg_cuda_gated_ok(act, t) ? j : 0;  // the one reader
+        if (t->op == SVG_OP_VIEW || !t->data) continue;
+        const char *t0 = (const char *)t->data, *t1 = t0 + svg_nbytes(t);
+        if (t0 < x1 && x0 < t1) return 0;  // x overwritten before the MUL
+    }
+    return 0;
+}
+
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
     std::string label;
@@ -127,8 +157,9 @@ struct cuda_backend : svg_backend {
     void release() override {
         if (--refs == 0) delete this;
     }
-    // SVG_FUSE_GELU=0 keeps GEMM and GELU apart (to time the fusion)
-    bool fuse_gelu = true;
+    // SVG_FUSE_GELU=0 keeps GEMM and GELU apart, SVG_FUSE_GATED=0 act(x) and
+    // the MUL (to time the fusions)
+    bool fuse_gelu = true, fuse_gated = true;
 
     ~cuda_backend() override {
         cudaSetDevice(c.device);
@@ -246,10 +277,25 @@ struct cuda_backend : svg_backend {
     bool graph_compute(svg_graph *g) override {
         cudaSetDevice(c.device);
         const auto uses = count_uses(g);
+        // MUL node → the UNARY it runs fused with (gated activations)
+        std::unordered_map<const svg_tensor *, const svg_tensor *> gated;
         for (size_t i = 0; i < g->nodes.size(); i++) {
             svg_tensor *t = g->nodes[i];
             if (t->op == SVG_OP_VIEW) continue;
             if (!check_node(t)) return false;
+            if (!gated.empty()) {
+                const auto f = gated.find(t);
+                if (f != gated.end()) {  // act(x)·y, act's node ran nothing
+                    if (!svg_cuda_gated(c, f->second, t)) return false;
+                    continue;
+                }
+            }
+            if (fuse_gated && t->op == SVG_OP_UNARY) {
+                if (const size_t j = gated_mul_after(g, i, uses)) {
+                    gated[g->nodes[j]] = t;
+                    continue;
+                }
+            }
             if (fuse_gelu && i + 1 < g->nodes.size() && gelu_of(t, g->nodes[i + 1])) {
                 svg_tensor *gelu = g->nodes[i + 1];
                 const auto u = uses.find(t);
@@ -330,7 +376,10 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     be->c.gemm_workspace_size = GEMM_WORKSPACE;
     const char *fuse = getenv("SVG_FUSE_GELU");
     be->fuse_gelu = !(fuse && strcmp(fuse, "0") == 0);
+    const char *fuse_gated = getenv("SVG_FUSE_GATED");
+    be->fuse_gated = !(fuse_gated && strcmp(fuse_gated, "0") == 0);
     be->c.n_sm = prop.multiProcessorCount;
+    be->c.max_threads_sm = prop.maxThreadsPerMultiProcessor;
     be->c.cc_major = prop.major;
     be->c.cc_minor = prop.minor;
     be->c.smem_optin = prop.sharedMemPerBlockOptin;

@@ -42,6 +42,7 @@ struct svg_cuda_ctx {
     size_t gemm_workspace_size = 0;
     std::map<std::array<int64_t, 15>, svg_cuda_gemm_algo> gemm_algos;
     int n_sm = 0;
+    int max_threads_sm = 2048;  // resident threads per SM (2048 on sm_80/90, 1536 on sm_86/89)
     int cc_major = 0, cc_minor = 0;  // compute capability (selects kernel paths)
     size_t smem_optin = 0;
     // scratch reused across ops within a graph (grows, never shrinks)
@@ -58,6 +59,15 @@ bool svg_cuda_unary(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_softmax(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_sparse_profile(svg_cuda_ctx &c, svg_tensor *dst);  // cuda-sparse.cu
 bool svg_cuda_sparse_permute(svg_cuda_ctx &c, svg_tensor *dst);
+// Gated activation: MUL node `mul` reading UNARY node `act` (GELU, GELU_TANH
+// or SILU of x) on one side and y on the other, as one pass act(x)·y into
+// mul's output; act's output is never written. svg_cuda_gated_ok checks the
+// layouts (x, y, mul dense, one type, 16-byte aligned) and the memory the
+// planner chose (mul's output on x or y exactly, or apart from both); the
+// caller checks the graph (nothing else reads act's result, which is no
+// output, and x is intact when mul runs).
+bool svg_cuda_gated_ok(const svg_tensor *act, const svg_tensor *mul);
+bool svg_cuda_gated(svg_cuda_ctx &c, const svg_tensor *act, svg_tensor *mul);
 bool svg_cuda_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_group_norm(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_mul_mat(svg_cuda_ctx &c, svg_tensor *dst);

@@ -1,6 +1,6 @@
 // svg-bench: times single ops on a backend at the real shapes of the target
 // models (attention, GEMM with bf16 and quantized weights, adaLN norm, RoPE,
-// Wan's fused QK-norm + RoPE)
+// Wan's fused QK-norm + RoPE, elementwise and gated activations)
 // and prints ms with TFLOP/s (matrix work) or GB/s (memory-bound work).
 // bench/torch_bench.py times the same operations in PyTorch.
 //
@@ -137,6 +137,37 @@ std::vector<Case> cases() {
                                                SVG_ROPE_INTERLEAVED);
                            },
                            0, 2.0 * L * H * D * 2 + L * 3 * 4 + H * D * 4});
+    }
+    // elementwise passes at Wan 1.3B 480p (L = 32760 tokens, C = 1536, FFN
+    // 8960) and umT5-XXL (512 tokens, FFN 10240): a standalone GELU, the
+    // residual add, the gated residual h + y·gate as the model builds it
+    // (gate: a [1, 1, C] slice of the f32 [1, 6, C] modulation; two nodes,
+    // MUL then ADD), and the gated activation gelu_tanh(a)·b that the CUDA
+    // backend runs as one pass (SVG_FUSE_GATED=0: apart). Bytes: every input
+    // read once, the output written once (what one fused pass would move).
+    {
+        const int64_t L = 32760, C = 1536, F = 8960;
+        const double l = (double)L, cc = (double)C, f = (double)F;
+        const std::string p = "wan1.3b-480p";
+        out.push_back({p + " gelu_tanh bf16 [32760x8960]", [=](svg_context *c) { return svg_gelu_tanh(c, T(c, SVG_TYPE_BF16, {1, L, F})); }, 0,
+                       2.0 * l * f * 2});
+        out.push_back({p + " add bf16 [32760x1536]",
+                       [=](svg_context *c) { return svg_add(c, T(c, SVG_TYPE_BF16, {1, L, C}), T(c, SVG_TYPE_BF16, {1, L, C})); }, 0,
+                       3.0 * l * cc * 2});
+        out.push_back({p + " gated residual x + gate*y bf16 [32760x1536]",
+                       [=](svg_context *c) {
+                           svg_tensor *mod = T(c, SVG_TYPE_F32, {1, 6, C});
+                           svg_tensor *h = T(c, SVG_TYPE_BF16, {1, L, C}), *y = T(c, SVG_TYPE_BF16, {1, L, C});
+                           return svg_add(c, h, svg_mul(c, y, svg_slice(c, mod, 1, 2, 3, 1)));
+                       },
+                       0, 3.0 * l * cc * 2 + cc * 4});
+        const int64_t gated_shapes[2][2] = {{512, 10240}, {L, F}};
+        for (const auto &rf : gated_shapes) {
+            const int64_t r = rf[0], n = rf[1];
+            out.push_back({p + " gated gelu act(a)*b bf16 [" + std::to_string(r) + "x" + std::to_string(n) + "]",
+                           [=](svg_context *c) { return svg_mul(c, svg_gelu_tanh(c, T(c, SVG_TYPE_BF16, {1, r, n})), T(c, SVG_TYPE_BF16, {1, r, n})); },
+                           0, 3.0 * (double)r * (double)n * 2});
+        }
     }
     return out;
 }

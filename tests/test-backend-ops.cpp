@@ -183,6 +183,31 @@ svg_tensor *qk_norm_rope(svg_context *x, enum svg_type t, const QK &q) {
     return svg_rope(x, normed, T(x, SVG_TYPE_F32, {q.L, 3}, "pos"), 3, ax, 10000.f, SVG_ROPE_INTERLEAVED);
 }
 
+// Gated activation act(x)·y on dense [3, 37, 83] operands (9213 elements:
+// 1151 vectors of 8 and a tail of 5), fused by the CUDA backend into one pass
+// at the MUL; act's result is named "gated.act" (BackendFusion reads its
+// memory). act_first: mul(act(x), y), else mul(y, act(x)).
+struct Gated {
+    std::string name;
+    enum svg_unary_op act;
+    bool act_first;
+};
+std::vector<Gated> gated_cases() {
+    return {
+        {"gated_gelu_tanh", SVG_UNARY_GELU_TANH, true},
+        {"gated_gelu", SVG_UNARY_GELU, true},
+        {"gated_silu", SVG_UNARY_SILU, true},
+        {"gated_silu_act_second", SVG_UNARY_SILU, false},
+    };
+}
+svg_tensor *gated(svg_context *x, enum svg_type t, const Gated &g) {
+    // act's input (3·x, the first node) is released after act, so the planner
+    // puts the MUL's output exactly on it (the fused pass then runs in place)
+    svg_tensor *in = T(x, t, {3, 37, 83}), *y = T(x, t, {3, 37, 83});
+    svg_tensor *a = svg_set_name(svg_unary(x, svg_scale(x, in, 3.f, 0.f), g.act), "gated.act");
+    return g.act_first ? svg_mul(x, a, y) : svg_mul(x, y, a);
+}
+
 std::vector<OpCase> all_cases() {
     std::vector<OpCase> c;
     using S = svg_context;
@@ -200,6 +225,30 @@ std::vector<OpCase> all_cases() {
     c.push_back({"div", [](S *x, E t) { return svg_div(x, T(x, t, {1031}), svg_scale(x, svg_exp(x, T(x, t, {1031})), 1.f, 0.5f)); }});
     c.push_back({"add_permuted", [](S *x, E t) { return svg_add(x, svg_transpose(x, T(x, t, {9, 21}), 0, 1), T(x, t, {21, 9})); }});
     c.push_back({"scale", [](S *x, E t) { return svg_scale(x, T(x, t, {3, 1000}), 0.37f, -0.2f); }});
+    // vector fast paths (cuda-elementwise.cu): dense operands at sizes off the
+    // 8-element grid (tail), fewer than 8 elements (tail only), rows shared
+    // across the batch (B_ROW: [C], Wan's f32 [B, 1, C] gate as a slice of
+    // the [B, 6, C] modulation, f32 with 16-bit activations), one value per
+    // row (B_COL), the broadcast operand first (swapped for add/mul, the
+    // generic kernel for sub), rows of N % 8 ≠ 0 (generic)
+    c.push_back({"add_dense_odd", [](S *x, E t) { return svg_add(x, T(x, t, {3, 37, 83}), T(x, t, {3, 37, 83})); }});
+    c.push_back({"mul_dense_odd", [](S *x, E t) { return svg_mul(x, T(x, t, {1031}), T(x, t, {1031})); }});
+    c.push_back({"sub_dense_f32_b", [](S *x, E t) { return svg_sub(x, T(x, t, {5, 203}), T(x, SVG_TYPE_F32, {5, 203})); }});
+    c.push_back({"add_dense_tiny", [](S *x, E t) { return svg_add(x, T(x, t, {5}), T(x, t, {5})); }});
+    c.push_back({"add_row_bcast", [](S *x, E t) { return svg_add(x, T(x, t, {2, 37, 96}), T(x, t, {96})); }});
+    c.push_back({"mul_row_bcast_f32", [](S *x, E t) { return svg_mul(x, T(x, t, {2, 37, 96}), T(x, SVG_TYPE_F32, {2, 1, 96})); }});
+    c.push_back({"gated_residual_wan", [](S *x, E t) {
+        svg_tensor *mod = T(x, SVG_TYPE_F32, {2, 6, 96});
+        svg_tensor *h = T(x, t, {2, 37, 96}), *y = T(x, t, {2, 37, 96});
+        return svg_add(x, h, svg_mul(x, y, svg_slice(x, mod, 1, 2, 3, 1))); }});
+    c.push_back({"mul_col_bcast", [](S *x, E t) { return svg_mul(x, T(x, t, {2, 37, 96}), T(x, t, {2, 37, 1})); }});
+    c.push_back({"div_col_bcast_f32", [](S *x, E t) {
+        return svg_div(x, T(x, t, {74, 40}), svg_scale(x, svg_exp(x, T(x, SVG_TYPE_F32, {74, 1})), 1.f, 0.5f)); }});
+    c.push_back({"add_bcast_first", [](S *x, E t) { return svg_add(x, T(x, t, {96}), T(x, t, {2, 37, 96})); }});
+    c.push_back({"sub_bcast_first", [](S *x, E t) { return svg_sub(x, T(x, t, {96}), T(x, t, {2, 37, 96})); }});
+    c.push_back({"add_row_bcast_odd_rows", [](S *x, E t) { return svg_add(x, T(x, t, {5, 83}), T(x, t, {83})); }});
+    c.push_back({"mul_strided_rows", [](S *x, E t) {
+        return svg_mul(x, T(x, t, {4, 24}), svg_slice(x, T(x, t, {8, 24}), 0, 1, 8, 2)); }});
     for (int u = 0; u < SVG_UNARY_COUNT; u++)
         c.push_back({"unary_" + std::to_string(u), [u](S *x, E t) { return svg_unary(x, svg_scale(x, T(x, t, {4, 517}), 3.f, 0.f), (enum svg_unary_op)u); }});
     c.push_back({"softmax", [](S *x, E t) { return svg_softmax(x, svg_scale(x, T(x, t, {3, 7, 1000}), 8.f, 0.f)); }});
@@ -304,6 +353,16 @@ std::vector<OpCase> all_cases() {
         const int ax[1] = {64};
         svg_tensor *n = svg_layer_norm(x, T(x, t, {1, 37, 128}), T(x, t, {128}), T(x, t, {128}), 1e-6f);
         return svg_rope(x, svg_reshape_4d(x, n, 1, 37, 2, 64), T(x, SVG_TYPE_F32, {37, 1}, "pos"), 1, ax, 10000.f, SVG_ROPE_HALF_SPLIT); }});
+    // gated activations act(x)·y, fused by the CUDA backend; not fusable:
+    // act's result read twice; a node between act and the MUL (umT5's order:
+    // act(x·w0), then x·w1, then the MUL) whose output may land on x
+    for (const Gated &g : gated_cases()) c.push_back({g.name, [g](S *x, E t) { return gated(x, t, g); }});
+    c.push_back({"gated_gelu_tanh_shared_act", [](S *x, E t) {
+        svg_tensor *a = svg_gelu_tanh(x, svg_scale(x, T(x, t, {3, 37, 83}), 3.f, 0.f));
+        return svg_add(x, svg_mul(x, a, T(x, t, {3, 37, 83})), a); }});
+    c.push_back({"gated_gelu_node_between", [](S *x, E t) {
+        svg_tensor *a = svg_gelu(x, svg_scale(x, T(x, t, {2, 37, 96}), 3.f, 0.f));
+        return svg_mul(x, a, svg_scale(x, T(x, t, {2, 37, 96}), 0.5f, 0.25f)); }});
     struct A { int64_t B, H, Hkv, Lq, Lk, D; bool causal, mask, bias, view; };
     const A att[] = {
         {1, 2, 2, 77, 77, 64, false, false, false, true},  {2, 4, 2, 37, 130, 128, false, true, false, false},
@@ -438,6 +497,24 @@ TEST(BackendFusion, QKNormRopeSkipsTheIntermediate) {
             ASSERT_NE(be, nullptr) << svg_last_error();
             const std::vector<float> ref = run_cpu(oc, act);
             const std::vector<float> got = run_backend(be, oc, act, "qk.norm");
+            svg_backend_free(be);
+            ASSERT_FALSE(ref.empty());
+            EXPECT_LE(svgtest::rel_l2(got, ref), tolerance(act));
+        }
+}
+
+// The gated activation runs as one pass: act's result keeps its poison and
+// the MUL's output matches the CPU.
+TEST(BackendFusion, GatedActivationSkipsTheIntermediate) {
+    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error();
+    for (const Gated &g : gated_cases())
+        for (enum svg_type act : {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16}) {
+            SCOPED_TRACE(g.name + " " + svg_type_name(act));
+            const OpCase oc{g.name, [g](svg_context *x, enum svg_type t) { return gated(x, t, g); }};
+            svg_backend *be = svg_backend_cuda_new(0);
+            ASSERT_NE(be, nullptr) << svg_last_error();
+            const std::vector<float> ref = run_cpu(oc, act);
+            const std::vector<float> got = run_backend(be, oc, act, "gated.act");
             svg_backend_free(be);
             ASSERT_FALSE(ref.empty());
             EXPECT_LE(svgtest::rel_l2(got, ref), tolerance(act));
