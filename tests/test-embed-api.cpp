@@ -128,7 +128,9 @@ TEST_F(EmbedApi, FramesEqualSvgRun) {
     int last_stage = -1;
     for (const event &e : rec.events) {
         EXPECT_GE((int)e.stage, last_stage);
-        if (e.stage != last_stage) EXPECT_EQ(e.step, 0) << svg_stage_name(e.stage);
+        if (e.stage != last_stage) {
+            EXPECT_EQ(e.step, 0) << svg_stage_name(e.stage);
+        }
         last_stage = e.stage;
         if (e.step == e.total) ends.push_back({e.stage, e.total});
     }
@@ -217,6 +219,43 @@ TEST_F(EmbedApi, RejectsBadRequests) {
     ASSERT_TRUE(svg_convert(opt));
     expect_error(svg_model_load(opt.output.c_str(), nullptr) != nullptr, "text_encoder, vae, tokenizer");
     unlink(opt.output.c_str());
+}
+
+// Tiled decoding reports one chunk per latent frame and tile.
+TEST_F(EmbedApi, TiledDecodeProgress) {
+    svg_model_params mp = svg_model_default_params();
+    mp.backend = "cpu";
+    mp.vae_tiling = true;
+    svg_model *m = svg_model_load(path.c_str(), &mp);
+    ASSERT_NE(m, nullptr) << svg_last_error();
+    svg_gen_params p = small();
+    p.width = 288;  // 36 latent columns: tiles of 32 every 24 → 2 tiles
+    p.frames = 5;   // 2 latent frames
+    p.steps = 1;
+    std::vector<uint8_t> frames(svg_gen_output_size(&p));
+    recorder rec;
+    ASSERT_TRUE(svg_generate(m, &p, frames.data(), frames.size(), recorder::cb, &rec)) << svg_last_error();
+    std::vector<int> decode_steps;
+    for (const event &e : rec.events)
+        if (e.stage == SVG_STAGE_DECODE) {
+            EXPECT_EQ(e.total, 4);
+            decode_steps.push_back(e.step);
+        }
+    EXPECT_EQ(decode_steps, (std::vector<int>{0, 1, 2, 3, 4}));
+    svg_model_free(m);
+}
+
+// examples/embed runs on a model file and prints its summary.
+TEST_F(EmbedApi, ExampleRuns) {
+    const std::string log = tmp("embed.log");
+    ASSERT_EQ(std::system((kBin + "/svg-embed " + path + " 'a cat' 2 >" + log + " 2>&1").c_str()), 0);
+    FILE *f = fopen(log.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[4096] = {};
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    unlink(log.c_str());
+    EXPECT_NE(std::string(buf, n).find("mean pixel"), std::string::npos) << buf;
 }
 
 // An I2V file wants a first frame (and an image encoder to read it).
