@@ -1,6 +1,7 @@
 /*
  * svg.h — the public C API of svg.cpp: tensors, graphs, ops, backends,
- * memory planning, GGUF and safetensors I/O.
+ * memory planning, GGUF and safetensors I/O, and (at the end) the embedding
+ * API: model file + parameters → video frames.
  *
  * Conventions
  *  - Shapes are in PyTorch order: ne[0] is the outermost dimension and
@@ -605,6 +606,98 @@ bool svg_safetensors_read_i64(const struct svg_safetensors *st, int64_t i, int64
  * under their names, atomically (temp file + rename). Types map to F32, F16,
  * BF16, F64, I64, I32, I16, I8; quantized tensors are refused. */
 bool svg_safetensors_write(const char *path, const struct svg_tensor *const *tensors, int64_t n);
+
+/* --------------------------------------------------------- embedding API
+ *
+ * A model file in, video frames out: the whole prompt → video pipeline
+ * (tokenize + text encoder → seeded noise → denoise → VAE decode) behind
+ * two opaque handles. svg-run is a thin CLI over these calls. Implemented in
+ * the svg-models library (models/svg-api.cpp); link it with svg.
+ *
+ *   struct svg_model *m = svg_model_load("wan.gguf", NULL);
+ *   struct svg_gen_params p = svg_gen_default_params(m);
+ *   p.prompt = "a cat surfing a wave";
+ *   size_t n = svg_gen_output_size(&p);
+ *   uint8_t *rgb = malloc(n);
+ *   if (!svg_generate(m, &p, rgb, n, on_progress, NULL)) puts(svg_last_error());
+ *   svg_model_free(m);
+ *
+ * One svg_generate at a time per model (a model holds its backend); errors
+ * are reported through svg_last_error() of the calling thread. */
+
+struct svg_model;
+
+struct svg_model_params {
+    const char *backend;             /* "cuda", "cpu", or NULL / "auto": CUDA when a device is present, else the CPU */
+    const char *dtype;               /* CUDA activations: NULL (bf16), "bf16", "f16", "f32"; the CPU computes in f32 */
+    int n_threads;                   /* CPU threads; <= 0: every hardware thread */
+    const char *text_encoder_device; /* NULL: the backend; "cpu": the text encoder on the CPU (GPU holds the transformer) */
+    bool vae_tiling;                 /* decode in spatial tiles of 256 px (less memory) */
+};
+struct svg_model_params svg_model_default_params(void);
+
+/* Open a model file (svg-convert output) and check that it holds a whole
+ * pipeline: transformer, text encoder, VAE and tokenizer (missing ones are
+ * named together); create the backend. Weights are read per stage during
+ * svg_generate, each component freed after its stage. params NULL: defaults.
+ * NULL + svg_last_error() on failure. */
+struct svg_model *svg_model_load(const char *path, const struct svg_model_params *params);
+void svg_model_free(struct svg_model *m);
+const char *svg_model_backend_name(const struct svg_model *m); /* "CPU", "CUDA0 (…)" */
+bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-video model: needs a first frame */
+
+enum svg_sampler { SVG_SAMPLER_UNIPC = 0, SVG_SAMPLER_EULER = 1 };
+
+struct svg_gen_params {
+    const char *prompt;
+    const char *negative_prompt; /* NULL: the release's default negative prompt */
+    int width, height;           /* multiples of 16 */
+    int frames;                  /* 4k + 1 */
+    int steps;
+    float cfg;                   /* classifier-free guidance; <= 1: off (no negative prompt pass) */
+    float shift;                 /* flow shift */
+    enum svg_sampler sampler;
+    uint64_t seed;               /* noise drawn on the CPU: the same video on every backend */
+    /* I2V first frame: image_height × image_width × 3 RGB bytes (resized to
+     * width × height as the reference pipeline does); NULL for T2V */
+    const uint8_t *image;
+    int image_width, image_height;
+};
+/* Defaults from the model's metadata: 832×480, 81 frames, 50 steps, cfg 5.0,
+ * the flow shift of the converted scheduler config (else 3.0), UniPC, seed 42,
+ * the release's negative prompt; prompt "" and no image. */
+struct svg_gen_params svg_gen_default_params(const struct svg_model *m);
+
+/* Bytes of the frames p produces: frames × height × width × 3; 0 + error when
+ * p's sizes are invalid. */
+size_t svg_gen_output_size(const struct svg_gen_params *p);
+
+/* Progress: each stage reports step 0 when it starts and step == total when it
+ * ends, with steps in between (denoise: sampler steps; decode: VAE chunks,
+ * one per latent frame and tile; text: prompts encoded). Return false to
+ * cancel: svg_generate then stops at the next step or chunk and returns false
+ * with a "cancelled" error. */
+enum svg_stage { SVG_STAGE_TEXT_ENCODE, SVG_STAGE_IMAGE_ENCODE, SVG_STAGE_DENOISE, SVG_STAGE_DECODE };
+typedef bool (*svg_progress_cb)(enum svg_stage stage, int step, int total, void *user);
+const char *svg_stage_name(enum svg_stage stage); /* "text_encode", "image_encode", "denoise", "decode" */
+
+/* Generate into the caller's buffer: frames × height × width × 3 RGB bytes,
+ * frames first, rows top to bottom (frames_size >= svg_gen_output_size(p)).
+ * Nothing is written to frames unless the whole pipeline succeeds. cb may be
+ * NULL. false + svg_last_error() on invalid parameters, failure, or
+ * cancellation. */
+bool svg_generate(struct svg_model *m, const struct svg_gen_params *p, uint8_t *frames, size_t frames_size,
+                  svg_progress_cb cb, void *user);
+
+/* Numbers of the running or last svg_generate (filled as stages finish, so
+ * readable from the progress callback). */
+struct svg_gen_stats {
+    int prompt_tokens, negative_tokens; /* negative: 0 without guidance */
+    int image_tokens;                   /* I2V: CLIP tokens */
+    double text_encode_s, image_encode_s, denoise_s, decode_s, total_s;
+    size_t peak_device_bytes; /* CUDA: peak memory of the backend since load; 0 on the CPU */
+};
+const struct svg_gen_stats *svg_model_stats(const struct svg_model *m);
 
 #ifdef __cplusplus
 }

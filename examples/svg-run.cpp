@@ -2,36 +2,28 @@
 //
 //   svg-run model.gguf "a cat surfing a wave" [-o out.avi] [options]
 //
-// Stages: tokenize + umT5 encode (prompt and negative prompt) → seeded noise
-// → denoise (transformer + CFG + sampler) → VAE decode → video file. Each
-// component is loaded just before its stage and freed after it, so the peak
-// is the largest component plus its activations.
+// A thin CLI over svg.h's embedding API (models/svg-api.cpp runs the
+// pipeline: tokenize + umT5 encode → seeded noise → denoise → VAE decode);
+// this file parses options, reads the --image file, draws the progress bar
+// and writes the video file.
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "models/wan-pipeline.h"
-#include "models/clip-vision.h"
-#include "models/wan-vae.h"
 #include "src/image.h"
 #include "src/video.h"
 #include "svg.h"
 
 namespace {
 
-// The Wan 2.1 release's default negative prompt.
-const char *k_default_negative =
-    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，"
-    "画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
-
 struct options {
-    std::string model, prompt, out = "out.avi", negative = k_default_negative, image;
+    std::string model, prompt, out = "out.avi", negative, image;
+    bool has_negative = false;  // else the API's default (the release's)
     int width = 832, height = 480, frames = 81, steps = 50, fps = 16, threads = 0;
     float cfg = 5.0f, shift = 0.0f;  // shift 0: the model's scheduler default, else 3.0
     uint64_t seed = 42;
@@ -85,7 +77,7 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         bool ok = true;
         if (a == "-h" || a == "--help") return *err = "", false;
         else if (a == "-o" || a == "--output") ok = val(&o->out);
-        else if (a == "--negative") ok = val(&o->negative);
+        else if (a == "--negative") ok = val(&o->negative), o->has_negative = true;
         else if (a == "--image") ok = val(&o->image);
         else if (a == "--width") ok = num(&o->width, 16, 16384);
         else if (a == "--height") ok = num(&o->height, 16, 16384);
@@ -120,20 +112,6 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// Seeded standard normal noise, generated on the CPU so every backend starts
-// from the same latents: mt19937_64 + Box–Muller in double.
-std::vector<float> noise(size_t n, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::vector<float> v(n);
-    for (size_t i = 0; i < n; i += 2) {
-        const double u1 = ((rng() >> 11) + 1.0) * 0x1.0p-53, u2 = (rng() >> 11) * 0x1.0p-53;
-        const double r = std::sqrt(-2.0 * std::log(u1));
-        v[i] = (float)(r * std::cos(2 * M_PI * u2));
-        if (i + 1 < n) v[i + 1] = (float)(r * std::sin(2 * M_PI * u2));
-    }
-    return v;
-}
-
 struct progress_bar {
     bool quiet;
     double start = now();
@@ -146,6 +124,30 @@ struct progress_bar {
         if (done == total) fprintf(stderr, "\n");
     }
 };
+
+// svg_generate's progress callback: a line per finished encoding stage, the
+// bar while denoising.
+struct progress_state {
+    const options *o;
+    const svg_model *m;
+    progress_bar bar{true};
+};
+
+bool on_progress(enum svg_stage stage, int step, int total, void *user) {
+    progress_state &ps = *(progress_state *)user;
+    const svg_gen_stats &st = *svg_model_stats(ps.m);
+    if (ps.o->quiet) return true;
+    if (stage == SVG_STAGE_TEXT_ENCODE && step == total)
+        fprintf(stderr, "  text: %d prompt tokens, %d negative tokens (%.2f s)\n", st.prompt_tokens, st.negative_tokens, st.text_encode_s);
+    else if (stage == SVG_STAGE_IMAGE_ENCODE && step == total)
+        fprintf(stderr, "  image: %s → %d CLIP tokens, first-frame condition (%.2f s)\n", ps.o->image.c_str(), st.image_tokens,
+                st.image_encode_s);
+    else if (stage == SVG_STAGE_DENOISE && step == 0)
+        ps.bar = progress_bar{false};  // the clock starts once the transformer is loaded
+    else if (stage == SVG_STAGE_DENOISE)
+        ps.bar(step, total);
+    return true;
+}
 
 }  // namespace
 
@@ -161,155 +163,56 @@ int main(int argc, char **argv) {
         return 2;
     }
     const double t0 = now();
-    std::unique_ptr<svg_gguf, decltype(&svg_gguf_free)> f(svg_gguf_open(o.model.c_str()), svg_gguf_free);
-    if (!f) return fail(svg_last_error());
-    // every component the pipeline needs, listed at once when missing
-    std::string missing;
-    for (const char *c : {"transformer", "text_encoder", "vae"}) {
-        svg_component_config cc;
-        if (!svg_component_config_open(f.get(), c, &cc)) missing += std::string(missing.empty() ? "" : ", ") + c;
-    }
-    if (!o.image.empty()) {
-        svg_component_config cc;
-        if (!svg_component_config_open(f.get(), "image_encoder", &cc)) missing += std::string(missing.empty() ? "" : ", ") + "image_encoder";
-    }
-    if (svg_gguf_find_key(f.get(), "svg.tokenizer.model") < 0) missing += std::string(missing.empty() ? "" : ", ") + "tokenizer";
-    if (!missing.empty()) return fail("model file lacks: " + missing + " (convert the pipeline folder, or add --text-encoder/--vae/--tokenizer)");
+    svg_model_params mp = svg_model_default_params();
+    mp.backend = o.backend == "cuda" ? "auto" : "cpu";  // cuda falls back to the CPU without a device
+    mp.dtype = o.dtype.empty() ? nullptr : o.dtype.c_str();
+    mp.n_threads = o.threads;
+    mp.text_encoder_device = o.text_encoder_device.empty() ? nullptr : o.text_encoder_device.c_str();
+    mp.vae_tiling = o.vae_tiling;
+    std::unique_ptr<svg_model, decltype(&svg_model_free)> m(svg_model_load(o.model.c_str(), &mp), svg_model_free);
+    if (!m) return fail(svg_last_error());
+    if (o.backend == "cuda" && svg_cuda_device_count() == 0 && !o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
 
-    if (o.shift == 0.0f) {
-        double s = 3.0;
-        svg_gguf_get_float(f.get(), "svg.scheduler.flow_shift", &s);
-        o.shift = (float)s;
-    }
-    if (o.backend == "cuda" && svg_cuda_device_count() == 0) {
-        if (!o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
-        o.backend = "cpu";
-    }
-    svg_backend *be = o.backend == "cuda" ? svg_backend_cuda_new(0) : svg_backend_cpu_new(o.threads);
-    if (!be) return fail(svg_last_error());
-    std::unique_ptr<svg_backend, decltype(&svg_backend_free)> be_guard(be, svg_backend_free);
-    enum svg_type act = SVG_TYPE_F32;
-    if (o.backend == "cuda") {
-        const std::string d = o.dtype.empty() ? "bf16" : o.dtype;
-        if (!svg_type_from_name(d.c_str(), &act) || (act != SVG_TYPE_BF16 && act != SVG_TYPE_F16 && act != SVG_TYPE_F32))
-            return fail("--dtype must be bf16, f16 or f32");
-    } else if (!o.dtype.empty() && o.dtype != "f32") {
-        return fail("the CPU backend computes in f32 (drop --dtype or use f32)");
+    svg_gen_params p = svg_gen_default_params(m.get());
+    p.prompt = o.prompt.c_str();
+    if (o.has_negative) p.negative_prompt = o.negative.c_str();
+    p.width = o.width;
+    p.height = o.height;
+    p.frames = o.frames;
+    p.steps = o.steps;
+    p.cfg = o.cfg;
+    if (o.shift != 0.0f) p.shift = o.shift;
+    p.sampler = o.sampler == "euler" ? SVG_SAMPLER_EULER : SVG_SAMPLER_UNIPC;
+    p.seed = o.seed;
+    svg_image img;
+    if (!o.image.empty()) {
+        if (!svg_image_load(o.image.c_str(), &img)) return fail(std::string("--image: ") + svg_last_error());
+        p.image = img.rgb.data();
+        p.image_width = img.width;
+        p.image_height = img.height;
+    } else if (svg_model_is_i2v(m.get())) {
+        return fail("this is an image-to-video model: give --image first_frame.png");
     }
     if (!o.quiet) fprintf(stderr, "svg-run: %s on %s, %dx%d, %d frames, %d steps, cfg %.1f, seed %llu\n", o.model.c_str(),
-                          svg_backend_name(be), o.width, o.height, o.frames, o.steps, o.cfg, (unsigned long long)o.seed);
+                          svg_model_backend_name(m.get()), p.width, p.height, p.frames, p.steps, p.cfg, (unsigned long long)p.seed);
 
-    // ---- text encoding
-    const double t_text = now();
-    wan_denoise_inputs in;
-    {
-        svg_tokenizer tok;
-        const int64_t ti = svg_gguf_find_key(f.get(), "svg.tokenizer.model");
-        const char *fmt = svg_gguf_get_string(f.get(), "svg.tokenizer.format");
-        const void *bytes = svg_gguf_arr_data(f.get(), ti);
-        const size_t n = (size_t)svg_gguf_arr_n(f.get(), ti);
-        const bool tok_ok = fmt && std::string(fmt) == "hf_json" ? tok.load_hf_json(bytes, n) : tok.load_spm(bytes, n);
-        if (!tok_ok) return fail(std::string("tokenizer: ") + svg_last_error());
-        std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(
-            o.text_encoder_device == "cpu" && o.backend != "cpu" ? svg_backend_cpu_new(o.threads) : nullptr, svg_backend_free);
-        svg_backend *te_be = te_cpu ? te_cpu.get() : be;
-        umt5_encoder te;
-        if (!umt5_load(f.get(), te_be, &te)) return fail(svg_last_error());
-        const int max_len = 512;
-        int n_pos = 0, n_neg = 0;
-        if (!wan_encode_prompt(tok, te, te_be, o.prompt, max_len, &in.cond, &n_pos)) return fail(svg_last_error());
-        if (o.cfg > 1.0f && !wan_encode_prompt(tok, te, te_be, o.negative, max_len, &in.uncond, &n_neg)) return fail(svg_last_error());
-        in.text_shape = {1, max_len, te.d_model};
-        if (!o.quiet) fprintf(stderr, "  text: %d prompt tokens, %d negative tokens (%.2f s)\n", n_pos, n_neg, now() - t_text);
-    }
-    const double text_s = now() - t_text;
+    std::vector<uint8_t> rgb(svg_gen_output_size(&p));
+    progress_state ps{&o, m.get()};
+    if (rgb.empty() || !svg_generate(m.get(), &p, rgb.data(), rgb.size(), on_progress, &ps)) return fail(svg_last_error());
+    const svg_gen_stats &st = *svg_model_stats(m.get());
 
-    // ---- I2V: CLIP tokens of the image, and the first-frame condition
-    const double t_img = now();
-    if (!o.image.empty()) {
-        svg_image img;
-        if (!svg_image_load(o.image.c_str(), &img)) return fail(std::string("--image: ") + svg_last_error());
-        std::vector<float> pixels;
-        if (!svg_image_clip_preprocess(img, svg_clip_image_config{}, &pixels)) return fail(svg_last_error());
-        {
-            clip_vision clip;
-            if (!clip_vision_load(f.get(), be, &clip)) return fail(svg_last_error());
-            svg_context *ctx = svg_context_new(true);
-            svg_host_inputs host;
-            const int64_t ne[4] = {1, 3, 224, 224};
-            svg_tensor *y = clip_vision_forward(ctx, clip, host.add(ctx, 4, ne, pixels, "pixel_values"), &host);
-            svg_gallocr *ga = svg_gallocr_new(be);
-            const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &in.image);
-            if (ok) in.image_shape.assign(y->ne, y->ne + y->n_dims);
-            svg_gallocr_free(ga);
-            svg_context_free(ctx);
-            if (!ok) return fail(svg_last_error());
-        }
-        std::vector<float> first;
-        int w = 0, h = 0;
-        if (!svg_image_vae_preprocess(img, o.width, o.height, 8, &first, &w, &h)) return fail(svg_last_error());
-        wan_vae vae;
-        if (!wan_vae_load(f.get(), be, &vae) || !wan_i2v_condition(vae, be, first, h, w, o.frames, &in.condition, &in.condition_shape))
-            return fail(svg_last_error());
-        if (!o.quiet) fprintf(stderr, "  image: %s → %lld CLIP tokens, first-frame condition (%.2f s)\n", o.image.c_str(),
-                              (long long)in.image_shape[1], now() - t_img);
-    }
-    const double image_s = now() - t_img;
-
-    // ---- denoising
-    const double t_den = now();
-    {
-        wan_transformer m;
-        if (!wan_transformer_load(f.get(), be, &m)) return fail(svg_last_error());
-        const int64_t lf = (o.frames - 1) / 4 + 1, lh = o.height / 8, lw = o.width / 8;
-        if (lh % m.patch[1] || lw % m.patch[2]) return fail("height/width do not fit the transformer's patch size");
-        in.latent_shape = {1, 16, lf, lh, lw};
-        const bool i2v = !o.image.empty();
-        if (!i2v && m.has_image) return fail("this is an image-to-video model: give --image first_frame.png");
-        if (i2v && !m.has_image) return fail("--image given, but this is a text-to-video model");
-        in.latents = noise((size_t)(16 * lf * lh * lw), o.seed);
-        wan_denoise_options d;
-        d.steps = o.steps;
-        d.guidance = o.cfg;
-        d.shift = o.shift;
-        d.sampler = o.sampler == "euler" ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
-        d.act = act;
-        d.progress = progress_bar{o.quiet};
-        if (!wan_denoise(m, be, in, d)) return fail(svg_last_error());
-    }
-    const double denoise_s = now() - t_den;
-
-    // ---- VAE decode
-    const double t_vae = now();
-    wan_vae_tensor video;
-    {
-        wan_vae vae;
-        if (!wan_vae_load(f.get(), be, &vae)) return fail(svg_last_error());
-        wan_vae_tensor z{in.latent_shape, in.latents};
-        if (!wan_vae_denormalize(vae, &z)) return fail(svg_last_error());
-        const bool ok = o.vae_tiling ? wan_vae_decode_tiled(vae, be, z, wan_vae_tiling{256, 256, 192, 192}, &video) : wan_vae_decode(vae, be, z, &video);
-        if (!ok) return fail(svg_last_error());
-    }
-    const double vae_s = now() - t_vae;
-
-    // ---- write: [1, 3, F, H, W] in [-1, 1] → [F, 3, H, W] in [0, 1]
-    const int F = (int)video.shape[2], H = (int)video.shape[3], W = (int)video.shape[4];
-    std::vector<float> frames((size_t)F * 3 * H * W);
-    for (int c = 0; c < 3; c++)
-        for (int t = 0; t < F; t++)
-            for (size_t p = 0; p < (size_t)H * W; p++)
-                frames[((size_t)t * 3 + c) * H * W + p] = video.data[((size_t)c * F + t) * H * W + p] * 0.5f + 0.5f;
-    const std::vector<uint8_t> rgb = svg_video_to_rgb(frames.data(), F, H, W);
+    const int F = p.frames, H = p.height, W = p.width;
     if (!svg_video_write(o.out, rgb.data(), F, H, W, o.fps)) return fail(svg_last_error());
     const double total = now() - t0;
-    const double peak_gib = svg_backend_cuda_peak_memory(be) / 1073741824.0;
+    const double peak_gib = st.peak_device_bytes / 1073741824.0;
     if (o.json) {
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
                "\"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, \"peak_device_gib\": %.3f}\n",
-               o.out.c_str(), W, H, F, o.steps, (unsigned long long)o.seed, svg_backend_name(be), text_s, image_s, denoise_s, vae_s, total, peak_gib);
+               o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), st.text_encode_s, st.image_encode_s,
+               st.denoise_s, st.decode_s, total, peak_gib);
     }
     if (!o.quiet)
         fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, peak device memory %.2f GiB\n",
-                o.out.c_str(), F, W, H, text_s, denoise_s, denoise_s / o.steps, vae_s, total, peak_gib);
+                o.out.c_str(), F, W, H, st.text_encode_s, st.denoise_s, st.denoise_s / p.steps, st.decode_s, total, peak_gib);
     return 0;
 }

@@ -65,7 +65,9 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
     bool ok = true;
     for (int i = 0; ok && i < opt.steps; i++) {
         const float t = (float)s.timesteps[(size_t)i];
-        ok = forward(m, be, ga, in, k, k.cond, t, opt.act, &vc) && (!cfg || forward(m, be, ga, in, k, k.uncond, t, opt.act, &vu));
+        auto cancelled = [&] { return opt.cancel && opt.cancel() && svg_err(true, "denoise: cancelled at step %d of %d", i + 1, opt.steps); };
+        ok = !cancelled() && forward(m, be, ga, in, k, k.cond, t, opt.act, &vc) &&
+             (!cfg || (!cancelled() && forward(m, be, ga, in, k, k.uncond, t, opt.act, &vu)));
         if (!ok) break;
         if (vc.size() != in.latents.size()) {
             ok = svg_err(false, "denoise: transformer output has %zu values, latents %zu", vc.size(), in.latents.size());

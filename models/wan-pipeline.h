@@ -31,6 +31,9 @@ struct wan_denoise_options {
     enum svg_type act = SVG_TYPE_F32;
     // called after every step: (step done, steps)
     std::function<void(int, int)> progress;
+    // polled before every transformer forward: true stops the loop, and
+    // wan_denoise returns false with a "cancelled" error
+    std::function<bool()> cancel;
 };
 
 bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &in, const wan_denoise_options &opt);

@@ -202,8 +202,9 @@ using chunk_builder = svg_tensor *(*)(svg_context *, const wan_vae &, svg_tensor
 
 // Run `build` on the frames [bounds[i], bounds[i+1]) of x, one graph per
 // chunk sharing one feature cache; the outputs, concatenated in time.
+// chunk_done (when set) runs after every chunk; false stops with a "cancelled" error.
 bool run_chunks(const wan_vae &m, svg_backend *be, const wan_vae_tensor &x, const std::vector<int64_t> &bounds,
-                chunk_builder build, wan_vae_tensor *out) {
+                chunk_builder build, wan_vae_tensor *out, const std::function<bool()> &chunk_done = {}) {
     wan_vae_cache cache(be);
     svg_gallocr *ga = svg_gallocr_new(be);
     std::vector<wan_vae_tensor> parts;
@@ -228,6 +229,8 @@ bool run_chunks(const wan_vae &m, svg_backend *be, const wan_vae_tensor &x, cons
         if (!ok) {
             const std::string msg = svg_last_error();
             svg_err(false, "wan vae: chunk %zu of %zu: %s", c + 1, bounds.size() - 1, msg.c_str());
+        } else if (chunk_done && !chunk_done()) {
+            ok = svg_err(false, "wan vae: cancelled after chunk %zu of %zu", c + 1, bounds.size() - 1);
         }
     }
     svg_gallocr_free(ga);
@@ -246,10 +249,11 @@ bool run_chunks(const wan_vae &m, svg_backend *be, const wan_vae_tensor &x, cons
 }
 
 // The decoder over every latent frame, one per chunk, unclamped.
-bool decode_frames(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *out) {
+bool decode_frames(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *out,
+                   const std::function<bool()> &chunk_done = {}) {
     std::vector<int64_t> bounds;
     for (int64_t t = 0; t <= z.shape[2]; t++) bounds.push_back(t);
-    return run_chunks(m, be, z, bounds, wan_vae_decode_chunk, out);
+    return run_chunks(m, be, z, bounds, wan_vae_decode_chunk, out, chunk_done);
 }
 
 // diffusers' blend_v (axis 3) / blend_h (axis 4), in place on b as there:
@@ -436,14 +440,18 @@ bool wan_vae_load(const svg_gguf *f, svg_backend *be, wan_vae *m) {
            check_shape(*m, "decoder.conv_out.weight", {m->out_channels, dec_base * mult[0], 3, 3, 3});
 }
 
-bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video) {
-    if (!check_video(z, m.z_dim, "z") || !decode_frames(m, be, z, video)) return false;
+bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video,
+                    const wan_vae_progress &progress) {
+    if (!check_video(z, m.z_dim, "z")) return false;
+    int64_t done = 0;
+    const std::function<bool()> chunk_done = [&] { return progress(++done, z.shape[2]); };
+    if (!decode_frames(m, be, z, video, progress ? chunk_done : std::function<bool()>())) return false;
     clamp(&video->data, -1.f, 1.f);
     return true;
 }
 
 bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, const wan_vae_tiling &tiling,
-                          wan_vae_tensor *video) {
+                          wan_vae_tensor *video, const wan_vae_progress &progress) {
     if (!check_video(z, m.z_dim, "z")) return false;
     const int64_t f = m.spatial_factor;
     const wan_vae_tiling &t = tiling;
@@ -453,7 +461,10 @@ bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tenso
                        (long long)t.tile_h, (long long)t.tile_w, (long long)t.stride_h, (long long)t.stride_w, (long long)f);
     const int64_t H = z.shape[3], Wd = z.shape[4];
     const int64_t tile_h = t.tile_h / f, tile_w = t.tile_w / f, step_h = t.stride_h / f, step_w = t.stride_w / f;
-    if (H <= tile_h && Wd <= tile_w) return wan_vae_decode(m, be, z, video);
+    if (H <= tile_h && Wd <= tile_w) return wan_vae_decode(m, be, z, video, progress);
+    const int64_t tiles = ((H + step_h - 1) / step_h) * ((Wd + step_w - 1) / step_w);
+    int64_t done = 0;
+    const std::function<bool()> chunk_done = [&] { return progress(++done, tiles * z.shape[2]); };
 
     // Row by row: a tile is blended with the finished tiles above and to its
     // left (already blended themselves, as the reference blends in place),
@@ -464,7 +475,8 @@ bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tenso
         std::vector<wan_vae_tensor> row;
         for (int64_t j = 0; j < Wd; j += step_w) {
             wan_vae_tensor tile;
-            if (!decode_frames(m, be, crop(z, 0, z.shape[2], i, std::min(i + tile_h, H), j, std::min(j + tile_w, Wd)), &tile))
+            if (!decode_frames(m, be, crop(z, 0, z.shape[2], i, std::min(i + tile_h, H), j, std::min(j + tile_w, Wd)), &tile,
+                               progress ? chunk_done : std::function<bool()>()))
                 return false;
             if (i > 0) blend(above[row.size()], &tile, t.tile_h - t.stride_h, 3);
             if (j > 0) blend(row.back(), &tile, t.tile_w - t.stride_w, 4);

@@ -19,6 +19,7 @@
 // Tensors are [B, C, T, H, W] f32 in PyTorch order, on the host.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,7 +47,12 @@ struct wan_vae_tensor {
 // AutoencoderKLWan.decode: z [B, z_dim, T, h, w] as the VAE takes it (not the
 // normalized latents the transformer sees; see wan_vae_denormalize) →
 // video [B, out_channels, 1 + 4 (T - 1), h·8, w·8] clamped to [-1, 1].
-bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video);
+// progress, when set, is called after every chunk with (chunks done, chunks
+// in all; tiled: over every tile) and returning false stops the decode, which
+// then fails with a "cancelled" error.
+using wan_vae_progress = std::function<bool(int64_t done, int64_t total)>;
+bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video,
+                    const wan_vae_progress &progress = {});
 
 // Spatial tiles as diffusers' tiled_decode, in output pixels (multiples of
 // the spatial factor): tiles of tile_h × tile_w every stride_h / stride_w,
@@ -57,7 +63,7 @@ struct wan_vae_tiling {
 // wan_vae_decode in tiles (memory of one tile); a latent no larger than one
 // tile decodes untiled, as in the reference.
 bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, const wan_vae_tiling &tiling,
-                          wan_vae_tensor *video);
+                          wan_vae_tensor *video, const wan_vae_progress &progress = {});
 
 // AutoencoderKLWan.encode: video [B, in_channels, T, H, W] in [-1, 1] → the
 // posterior's mean and logvar (clamped to [-30, 20]), [B, z_dim, 1 + (T-1)/4,
