@@ -289,17 +289,4 @@ TEST(Sparse, RejectsBadInputs) {
     EXPECT_EQ(svg_sparse_profile(r.ctx, q12, q12, q12, nullptr, 1.f, &l, 0, 1), nullptr);
 }
 
-// Until the CUDA kernels exist, the CUDA backend refuses the sparse mask
-// rather than computing dense attention.
-TEST(Sparse, CudaRefusesUntilImplemented) {
-    if (svg_cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device (or built without CUDA): " << svg_last_error();
-    svg_backend *be = svg_backend_cuda_new(0);
-    ASSERT_NE(be, nullptr);
-    Ctx r;
-    svg_sparse_layout l{0, 2, 4, 0, 0, 4};
-    svg_tensor *q = svg_new_tensor_4d(r.ctx, SVG_TYPE_F32, 1, 1, 8, 16);
-    EXPECT_FALSE(svg_backend_supports_op(be, svg_attention_sparse(r.ctx, q, q, q, nullptr, 1.f, &l)));
-    svg_backend_free(be);
-}
-
 }  // namespace
