@@ -214,6 +214,28 @@ TEST_F(SvgRun, VideoFilesPlayInFfprobe) {
     }
 }
 
+// README's first command: the build writes demo.gguf (random weights for the
+// toy configs in examples/demo) and svg-run makes a noise video from it.
+TEST(Demo, BuildWritesARunnableDemoModel) {
+    const std::string demo = kBin + "/demo.gguf";
+    ASSERT_TRUE(std::filesystem::exists(demo)) << demo << " missing: the `demo` target (part of the default build) writes it";
+    svg_gguf *f = svg_gguf_open(demo.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    const int64_t comps = svg_gguf_find_key(f, "svg.components");
+    ASSERT_GE(comps, 0);
+    EXPECT_EQ(svg_gguf_arr_n(f, comps), 3);
+    EXPECT_GE(svg_gguf_find_key(f, "svg.tokenizer.model"), 0);
+    svg_gguf_free(f);
+    const std::string out = tmp("demo.avi"), log = tmp("demo.log");
+    const int rc = std::system((kBin + "/svg-run " + demo + " 'a cat surfing a wave' -o " + out +
+                                " --steps 2 --backend cpu --width 32 --height 32 --frames 5 -q 2>" + log).c_str());
+    std::ifstream lf(log);
+    EXPECT_EQ(rc, 0) << std::string((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(std::filesystem::exists(out));
+    unlink(out.c_str());
+    unlink(log.c_str());
+}
+
 // The folder layout users download: svg-convert on it bundles every
 // component, the tokenizer and the sampler defaults; svg-run takes them.
 TEST_F(SvgRun, PipelineFolderBundlesEverything) {
