@@ -613,6 +613,7 @@ bool svg_convert(const svg_convert_options &opt) {
 const char *svg_convert_usage(void) {
     return "usage: svg-convert [options] INPUT -o OUTPUT.gguf\n"
            "       svg-convert --random --config config.json [--seed N] -o OUTPUT.gguf\n"
+           "       svg-convert --random PIPELINE_FOLDER [--tokenizer F] -o OUTPUT.gguf\n"
            "\n"
            "INPUT: a diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,\n"
            "sharded or not), a pipeline folder (model_index.json: its transformer/,\n"
@@ -630,7 +631,11 @@ const char *svg_convert_usage(void) {
            "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
            "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
-           "      --random        random weights for --config instead of a checkpoint\n"
+           "      --random        random weights for --config instead of a checkpoint; INPUT and\n"
+           "                      --text-encoder/--vae/--image-encoder then name config.json files (or\n"
+           "                      folders holding one), and a pipeline folder brings each component's\n"
+           "                      config.json, its tokenizer and scheduler config (a tiny demo model:\n"
+           "                      examples/demo)\n"
            "      --seed N        random seed (default 0)\n"
            "      --name NAME     general.name (default: the model folder's or file's name)\n"
            "  -j, --threads N     worker threads (default: all)\n"
@@ -715,26 +720,48 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     if (!inputs.empty()) src.path = inputs[0];
     if (!o.random && src.path.empty()) return svg_err(false, "no input (see --help)");
     if (o.output.empty()) return svg_err(false, "no output file (-o FILE)");
+    // random weights: INPUT and the --text-encoder/--vae/--image-encoder values
+    // name configs (config.json, a folder holding one, or a pipeline folder)
+    bool random_pipeline = false;
+    if (o.random) {
+        auto config_of = [](const std::string &p) {
+            return fs::is_directory(p) ? (fs::path(p) / "config.json").string() : p;
+        };
+        for (svg_convert_source &e : extras) e.config_path = config_of(e.path), e.path.clear();
+        if (!src.path.empty()) {
+            random_pipeline = fs::is_regular_file(fs::path(src.path) / "model_index.json");
+            if (!src.config_path.empty())
+                return svg_err(false, "--random takes a config as INPUT or as --config, not both");
+            src.config_path = random_pipeline ? (fs::path(src.path) / src.component / "config.json").string() : config_of(src.path);
+        }
+    }
+    const std::string pipeline_dir = src.path;
+    const bool pipeline = fs::is_regular_file(fs::path(pipeline_dir) / "model_index.json");
+    if (o.random) src.path.clear();
     o.sources.push_back(src);
     // a pipeline folder (model_index.json) brings every component it holds
-    if (!o.random && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
+    // (with --random: each component folder's config.json)
+    if (pipeline)
         for (const char *comp : {"text_encoder", "vae", "image_encoder"}) {
             const bool given = std::any_of(extras.begin(), extras.end(), [&](const svg_convert_source &e) { return e.component == comp; });
-            if (!given && fs::is_directory(fs::path(src.path) / comp)) {
+            if (!given && fs::is_directory(fs::path(pipeline_dir) / comp)) {
                 svg_convert_source c;
                 c.component = comp;
-                c.path = src.path;
+                if (o.random)
+                    c.config_path = (fs::path(pipeline_dir) / comp / "config.json").string();
+                else
+                    c.path = pipeline_dir;
                 o.sources.push_back(c);
             }
         }
     o.sources.insert(o.sources.end(), extras.begin(), extras.end());
-    if (!o.random && fs::is_regular_file(fs::path(src.path) / "scheduler/scheduler_config.json"))
-        o.scheduler_config_path = (fs::path(src.path) / "scheduler/scheduler_config.json").string();
+    if ((!o.random || random_pipeline) && fs::is_regular_file(fs::path(pipeline_dir) / "scheduler/scheduler_config.json"))
+        o.scheduler_config_path = (fs::path(pipeline_dir) / "scheduler/scheduler_config.json").string();
     // the pipeline folder's tokenizer, unless one was given
-    if (!o.random && o.tokenizer_path.empty() && fs::is_regular_file(fs::path(src.path) / "model_index.json"))
+    if (pipeline && o.tokenizer_path.empty())
         for (const char *t : {"tokenizer/spiece.model", "tokenizer/tokenizer.json"})
-            if (fs::is_regular_file(fs::path(src.path) / t)) {
-                o.tokenizer_path = (fs::path(src.path) / t).string();
+            if (fs::is_regular_file(fs::path(pipeline_dir) / t)) {
+                o.tokenizer_path = (fs::path(pipeline_dir) / t).string();
                 break;
             }
     if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };

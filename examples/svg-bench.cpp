@@ -82,6 +82,32 @@ std::vector<Case> cases() {
         {"cogvideox1.5", 48, 45106, 64, 3072, 12288, false},
     };
     std::vector<Case> out;
+    // Sparse VideoGen at Wan's shapes: block-sparse attention at density 0.3
+    // (one sink frame; rate = the computed share of the dense FLOPs), and
+    // the online profiling of 64 rows per head
+    struct Video { const char *name; int64_t H, F, T; };
+    for (const Video &w : {Video{"wan1.3b-480p", 12, 21, 1560}, Video{"wan14b-720p", 40, 21, 3600}}) {
+        svg_sparse_layout l{0, w.F, w.T, 0, 1, 0};
+        l.band = svg_sparse_band_for_density(&l, 0.3, 128);
+        const double L = (double)(w.F * w.T), density = svg_sparse_density(&l);
+        auto qkv = [w](svg_context *c, int i) {
+            const int perm[4] = {0, 2, 1, 3};
+            (void)i;
+            return svg_permute(c, T(c, SVG_TYPE_BF16, {1, w.F * w.T, w.H, 128}), perm);
+        };
+        char nm[160];
+        snprintf(nm, sizeof nm, "%s sparse attention bf16 density %.3f (band %lld) [1,%lld,%lld,128]", w.name, density,
+                 (long long)l.band, (long long)w.H, (long long)(w.F * w.T));
+        out.push_back({nm, [l, qkv](svg_context *c) {
+                           return svg_attention_sparse(c, qkv(c, 0), qkv(c, 1), qkv(c, 2), nullptr, 1.0f / std::sqrt(128.f), &l);
+                       },
+                       4.0 * (double)w.H * L * L * 128 * density, 0});
+        snprintf(nm, sizeof nm, "%s svg profile 64 rows bf16 [1,%lld,%lld,128]", w.name, (long long)w.H, (long long)(w.F * w.T));
+        out.push_back({nm, [l, qkv](svg_context *c) {
+                           return svg_sparse_profile(c, qkv(c, 0), qkv(c, 1), qkv(c, 2), nullptr, 1.0f / std::sqrt(128.f), &l, 64, 1);
+                       },
+                       8.0 * (double)w.H * 64 * L * 128, 0});
+    }
     for (const Model &m : models) {
         const std::string p = m.name;
         const double L = (double)m.L, H = (double)m.H, D = (double)m.D, C = (double)m.hidden, F = (double)m.ffn;

@@ -1,12 +1,16 @@
 // Component dispatch for svg_forward_component (models/forward.h).
 #include "models/forward.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "models/clip-vision.h"
 #include "models/umt5.h"
+#include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
 #include "models/wan.h"
 #include "src/svg-impl.h"
+#include "src/tokenizer.h"
 
 namespace {
 
@@ -21,32 +25,68 @@ bool read_f32(const svg_safetensors *st, const char *name, std::vector<int64_t> 
     return svg_safetensors_read_f32(st, i, values->data(), (int64_t)values->size());
 }
 
+bool has(const svg_safetensors *st, const char *name) { return svg_safetensors_find(st, name) >= 0; }
+
+std::string shape_str(const std::vector<int64_t> &s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); i++) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+
 // The same as a graph input; NULL (no error) when absent and optional.
 svg_tensor *read_input(svg_context *ctx, const svg_safetensors *st, const char *name, bool optional, svg_host_inputs *host) {
-    if (optional && svg_safetensors_find(st, name) < 0) return nullptr;
+    if (optional && !has(st, name)) return nullptr;
     std::vector<int64_t> shape;
     std::vector<float> v;
     if (!read_f32(st, name, &shape, &v)) return nullptr;
     return host->add(ctx, (int)shape.size(), shape.data(), std::move(v), name);
 }
 
-// Compute y (NULL: an earlier step failed) into out, then free the context.
-bool compute(svg_backend *be, svg_context *ctx, svg_tensor *y, const svg_host_inputs &host, svg_forward_result *out) {
+svg_forward_tensor &add_output(svg_forward_result *out, const std::string &name) {
+    out->outputs.push_back(svg_forward_tensor{name, {}, {}});
+    return out->outputs.back();
+}
+
+// Compute y (NULL: an earlier step failed) into the output `name`, then free the context.
+bool compute(svg_backend *be, svg_context *ctx, svg_tensor *y, const svg_host_inputs &host, const char *name,
+             svg_forward_result *out) {
     svg_gallocr *ga = svg_gallocr_new(be);
-    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &out->values);
-    if (ok) out->shape.assign(y->ne, y->ne + y->n_dims);
+    std::vector<float> values;
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, &values);
+    if (ok) {
+        svg_forward_tensor &t = add_output(out, name);
+        t.shape.assign(y->ne, y->ne + y->n_dims);
+        t.values = std::move(values);
+    }
     svg_gallocr_free(ga);
     svg_context_free(ctx);
     return ok;
 }
 
+// transformer: hidden_states, timestep, encoder_hidden_states (+ image tokens) → out
+bool forward_transformer(const svg_gguf *f, svg_backend *be, enum svg_type act, const svg_safetensors *inputs,
+                         svg_forward_result *out) {
+    const char *arch = svg_gguf_get_string(f, "general.architecture");
+    if (!arch || strcmp(arch, "wan") != 0)
+        return svg_err(false, "no transformer forward for architecture '%s'", arch ? arch : "?");
+    wan_transformer m;
+    if (!wan_transformer_load(f, be, &m)) return false;
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    svg_tensor *x = read_input(ctx, inputs, "hidden_states", false, &host);
+    svg_tensor *t = x ? read_input(ctx, inputs, "timestep", false, &host) : nullptr;
+    svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
+    svg_tensor *image = text ? read_input(ctx, inputs, "encoder_hidden_states_image", true, &host) : nullptr;
+    return compute(be, ctx, text ? wan_transformer_forward(ctx, m, x, t, text, image, act, &host) : nullptr, host, "out", out);
+}
+
 // text_encoder: input_ids [B, L] (+ attention_mask) → last_hidden_state
 bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
-    umt5_encoder m;
-    if (!umt5_load(f, be, &m)) return false;
     const int64_t i = svg_safetensors_find(inputs, "input_ids");
     if (i < 0) return svg_err(false, "input 'input_ids' not found in the inputs file");
     if (svg_safetensors_n_dims(inputs, i) != 2) return svg_err(false, "input_ids must be [B, L]");
+    umt5_encoder m;
+    if (!umt5_load(f, be, &m)) return false;
     int64_t ne[2];
     svg_safetensors_shape(inputs, i, ne);
     std::vector<int64_t> ids64((size_t)svg_safetensors_nelements(inputs, i));
@@ -60,41 +100,170 @@ bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const svg_safetens
     svg_host_inputs host;
     svg_tensor *idt = host.add_i32(ctx, 2, ne, ids, "input_ids");
     svg_tensor *mask = nullptr;
-    if (svg_safetensors_find(inputs, "attention_mask") >= 0) mask = read_input(ctx, inputs, "attention_mask", false, &host);
-    return compute(be, ctx, idt ? umt5_forward(ctx, m, idt, mask, &host) : nullptr, host, out);
+    if (has(inputs, "attention_mask")) mask = read_input(ctx, inputs, "attention_mask", false, &host);
+    return compute(be, ctx, idt ? umt5_forward(ctx, m, idt, mask, &host) : nullptr, host, "last_hidden_state", out);
 }
 
-// vae: input z → decode (out = video), or video → encode (out = mean)
-bool forward_vae(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
+// image_encoder: pixel_values [B, 3, S, S] → penultimate_hidden_states
+bool forward_image_encoder(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
+    if (!has(inputs, "pixel_values")) return svg_err(false, "input 'pixel_values' not found in the inputs file");
+    clip_vision m;
+    if (!clip_vision_load(f, be, &m)) return false;
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    svg_tensor *px = read_input(ctx, inputs, "pixel_values", false, &host);
+    return compute(be, ctx, px ? clip_vision_forward(ctx, m, px, &host) : nullptr, host, "penultimate_hidden_states", out);
+}
+
+// vae: z → video (decode), video → mean, logvar (encode); mode "" picks by the input present
+bool forward_vae(const svg_gguf *f, svg_backend *be, const std::string &mode, const svg_safetensors *inputs,
+                 svg_forward_result *out) {
+    bool decode = mode == "decode";
+    if (mode.empty()) {
+        decode = has(inputs, "z");
+        if (!decode && !has(inputs, "video")) return svg_err(false, "vae: inputs need 'z' (decode) or 'video' (encode)");
+    }
+    const char *in_name = decode ? "z" : "video";
+    if (!has(inputs, in_name)) return svg_err(false, "input '%s' not found in the inputs file", in_name);
     wan_vae m;
     if (!wan_vae_load(f, be, &m)) return false;
-    const bool decode = svg_safetensors_find(inputs, "z") >= 0;
-    if (!decode && svg_safetensors_find(inputs, "video") < 0) return svg_err(false, "vae: inputs need 'z' (decode) or 'video' (encode)");
     wan_vae_tensor x, y, logvar;
-    if (!read_f32(inputs, decode ? "z" : "video", &x.shape, &x.data)) return false;
+    if (!read_f32(inputs, in_name, &x.shape, &x.data)) return false;
     if (!(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;
-    out->shape = y.shape;
-    out->values = std::move(y.data);
+    svg_forward_tensor &a = add_output(out, decode ? "video" : "mean");
+    a.shape = std::move(y.shape);
+    a.values = std::move(y.data);
+    if (!decode) {
+        svg_forward_tensor &b = add_output(out, "logvar");
+        b.shape = std::move(logvar.shape);
+        b.values = std::move(logvar.data);
+    }
+    return true;
+}
+
+// pipeline: the Wan denoising loop from recorded embeddings and noise, then
+// the VAE decode and WanPipeline's post-processing.
+bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_options &opt, const svg_safetensors *inputs,
+                      svg_forward_result *out) {
+    wan_denoise_inputs in;
+    if (!read_f32(inputs, "latents_init", &in.latent_shape, &in.latents)) return false;
+    if (in.latent_shape.size() != 5 || in.latent_shape[0] != 1)
+        return svg_err(false, "latents_init must be [1, C, F, H, W], got %s", shape_str(in.latent_shape).c_str());
+    if (!read_f32(inputs, "prompt_embeds", &in.text_shape, &in.cond)) return false;
+    if (opt.cfg > 1.0f) {
+        std::vector<int64_t> ushape;
+        if (!has(inputs, "negative_prompt_embeds"))
+            return svg_err(false, "input 'negative_prompt_embeds' not found in the inputs file (needed with --cfg %g > 1)", opt.cfg);
+        if (!read_f32(inputs, "negative_prompt_embeds", &ushape, &in.uncond)) return false;
+        if (ushape != in.text_shape)
+            return svg_err(false, "negative_prompt_embeds %s and prompt_embeds %s differ in shape", shape_str(ushape).c_str(),
+                           shape_str(in.text_shape).c_str());
+    }
+    // the video size the latents stand for
+    wan_vae vae;
+    if (!wan_vae_load(f, be, &vae)) return false;
+    const int64_t sf = vae.spatial_factor > 0 ? vae.spatial_factor : 8;
+    const int64_t lf = in.latent_shape[2], lh = in.latent_shape[3], lw = in.latent_shape[4];
+    const int frames = (int)((lf - 1) * 4 + 1), height = (int)(lh * sf), width = (int)(lw * sf);
+    if ((opt.frames && opt.frames != frames) || (opt.height && opt.height != height) || (opt.width && opt.width != width))
+        return svg_err(false, "--width/--height/--frames %dx%dx%d do not match latents_init %s (a %dx%dx%d video)", opt.width,
+                       opt.height, opt.frames, shape_str(in.latent_shape).c_str(), width, height, frames);
+    wan_denoise_options d;
+    d.steps = opt.steps;
+    d.guidance = opt.cfg;
+    d.shift = opt.shift;
+    if (d.shift <= 0) {
+        double s = 3.0;
+        svg_gguf_get_float(f, "svg.scheduler.flow_shift", &s);
+        d.shift = (float)s;
+    }
+    if (opt.sampler != "unipc" && opt.sampler != "euler") return svg_err(false, "sampler must be unipc or euler, not '%s'", opt.sampler.c_str());
+    d.sampler = opt.sampler == "euler" ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
+    d.act = opt.act;
+    std::vector<svg_forward_tensor> steps;
+    d.progress = [&](int done, int) { steps.push_back(svg_forward_tensor{"latents_step" + std::to_string(done - 1), in.latent_shape, in.latents}); };
+    {
+        wan_transformer m;
+        if (!wan_transformer_load(f, be, &m)) return false;
+        if (m.has_image) {
+            // I2V: the first frame through the VAE encoder, the CLIP tokens as given
+            if (!read_f32(inputs, "image_embeds", &in.image_shape, &in.image)) return svg_err(false, "I2V model: %s", svg_last_error());
+            std::vector<int64_t> ishape;
+            std::vector<float> image;
+            if (!read_f32(inputs, "image", &ishape, &image)) return svg_err(false, "I2V model: %s", svg_last_error());
+            if (ishape != std::vector<int64_t>{1, 3, height, width})
+                return svg_err(false, "image must be [1, 3, %d, %d] (the video size), got %s", height, width, shape_str(ishape).c_str());
+            for (float &x : image) x = 2 * x - 1;  // [0, 1] → [-1, 1], as the pipeline
+            if (!wan_i2v_condition(vae, be, image, height, width, frames, &in.condition, &in.condition_shape)) return false;
+        } else if (has(inputs, "image") || has(inputs, "image_embeds")) {
+            return svg_err(false, "inputs hold 'image' / 'image_embeds', but the transformer is text-to-video");
+        }
+        if (!wan_denoise(m, be, in, d)) return false;
+    }
+    svg_flow_sampler sched;
+    if (sched.init(d.sampler, d.steps, d.shift)) {
+        svg_forward_tensor &t = add_output(out, "timesteps");
+        t.shape = {(int64_t)sched.timesteps.size()};
+        for (int64_t v : sched.timesteps) t.values.push_back((float)v);
+    }
+    for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
+    // decode as WanPipeline: de-normalize, VAE, (x + 1) / 2 clamped, [B, F, 3, H, W]
+    wan_vae_tensor z{in.latent_shape, in.latents}, video;
+    if (!wan_vae_denormalize(vae, &z) || !wan_vae_decode(vae, be, z, &video)) return false;
+    const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
+    svg_forward_tensor &v = add_output(out, "video");
+    v.shape = {1, F, 3, H, W};
+    v.values.resize(video.data.size());
+    for (int64_t c = 0; c < 3; c++)
+        for (int64_t t = 0; t < F; t++)
+            for (int64_t p = 0; p < H * W; p++)
+                v.values[(size_t)((t * 3 + c) * H * W + p)] =
+                    std::min(1.f, std::max(0.f, video.data[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
     return true;
 }
 
 }  // namespace
 
+const char *svg_forward_components(void) {
+    return "transformer, text_encoder, image_encoder, vae_decode, vae_encode, vae, pipeline, tokenizer";
+}
+
+bool svg_forward_is_component(const std::string &name) {
+    for (const char *c : {"transformer", "text_encoder", "image_encoder", "vae_decode", "vae_encode", "vae", "pipeline", "tokenizer"})
+        if (name == c) return true;
+    return false;
+}
+
+bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be,
+                           const svg_forward_options &opt, const svg_safetensors *inputs, svg_forward_result *out) {
+    out->outputs.clear();
+    if (component == "transformer") return forward_transformer(f, be, opt.act, inputs, out);
+    if (component == "text_encoder") return forward_text_encoder(f, be, inputs, out);
+    if (component == "image_encoder") return forward_image_encoder(f, be, inputs, out);
+    if (component == "vae") return forward_vae(f, be, "", inputs, out);
+    if (component == "vae_decode") return forward_vae(f, be, "decode", inputs, out);
+    if (component == "vae_encode") return forward_vae(f, be, "encode", inputs, out);
+    if (component == "pipeline") return forward_pipeline(f, be, opt, inputs, out);
+    if (component == "tokenizer") return svg_err(false, "the tokenizer takes --text, not tensors");
+    return svg_err(false, "unknown component '%s' (one of: %s)", component.c_str(), svg_forward_components());
+}
+
 bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
                            const svg_safetensors *inputs, svg_forward_result *out) {
-    if (component == "text_encoder") return forward_text_encoder(f, be, inputs, out);
-    if (component == "vae") return forward_vae(f, be, inputs, out);
-    const char *arch = svg_gguf_get_string(f, "general.architecture");
-    if (!arch || strcmp(arch, "wan") != 0 || component != "transformer")
-        return svg_err(false, "no forward for component '%s' of architecture '%s'", component.c_str(), arch ? arch : "?");
-    wan_transformer m;
-    if (!wan_transformer_load(f, be, &m)) return false;
+    svg_forward_options opt;
+    opt.act = act;
+    return svg_forward_component(f, component, be, opt, inputs, out);
+}
 
-    svg_context *ctx = svg_context_new(true);
-    svg_host_inputs host;
-    svg_tensor *x = read_input(ctx, inputs, "hidden_states", false, &host);
-    svg_tensor *t = x ? read_input(ctx, inputs, "timestep", false, &host) : nullptr;
-    svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
-    svg_tensor *image = text ? read_input(ctx, inputs, "encoder_hidden_states_image", true, &host) : nullptr;
-    return compute(be, ctx, text ? wan_transformer_forward(ctx, m, x, t, text, image, act, &host) : nullptr, host, out);
+bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids) {
+    const int64_t ti = svg_gguf_find_key(f, "svg.tokenizer.model");
+    if (ti < 0) return svg_err(false, "the model file holds no tokenizer (convert with --tokenizer spiece.model)");
+    const char *fmt = svg_gguf_get_string(f, "svg.tokenizer.format");
+    svg_tokenizer tok;
+    const void *bytes = svg_gguf_arr_data(f, ti);
+    const size_t n = (size_t)svg_gguf_arr_n(f, ti);
+    if (!(fmt && std::string(fmt) == "hf_json" ? tok.load_hf_json(bytes, n) : tok.load_spm(bytes, n)))
+        return svg_err(false, "tokenizer: %s", svg_last_error());
+    *ids = tok.encode(text);
+    return true;
 }

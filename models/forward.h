@@ -2,20 +2,69 @@
 // svg-forward and the golden tests run.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "svg.h"
 
-struct svg_forward_result {
+// One named f32 output.
+struct svg_forward_tensor {
+    std::string name;
     std::vector<int64_t> shape;
-    std::vector<float> values;  // f32
+    std::vector<float> values;
 };
 
-// Inputs are read from `inputs` by the names the reference forward takes
-// (transformer: hidden_states, timestep, encoder_hidden_states,
-// encoder_hidden_states_image; text_encoder: input_ids, attention_mask;
-// vae: z → decoded video, or video → latent mean). act: activation type of
-// the transformer (f32 on the CPU).
+struct svg_forward_result {
+    // Every output, in the order svg-forward writes them.
+    std::vector<svg_forward_tensor> outputs;
+    // The output called `name`, NULL when there is none.
+    const svg_forward_tensor *get(const std::string &name) const {
+        for (const svg_forward_tensor &t : outputs)
+            if (t.name == name) return &t;
+        return nullptr;
+    }
+};
+
+// Settings of the components that take more than tensors (the pipeline).
+struct svg_forward_options {
+    enum svg_type act = SVG_TYPE_F32;  // transformer activations (f32 on the CPU)
+    // pipeline: the denoising loop's settings
+    int steps = 50;
+    float cfg = 5.0f;   // ≤ 1: no negative prompt, one forward per step
+    float shift = 0;    // 0: the model's svg.scheduler.flow_shift, else 3.0
+    std::string sampler = "unipc";  // unipc | euler
+    // pipeline: the video size. 0: from latents_init (×8 spatially,
+    // 4 (F − 1) + 1 frames); given, it must agree with latents_init.
+    int width = 0, height = 0, frames = 0;
+};
+
+// The components and what they read / write (names as the reference
+// forwards and the goldens):
+//   transformer   hidden_states, timestep, encoder_hidden_states
+//                 [, encoder_hidden_states_image] → out
+//   text_encoder  input_ids [, attention_mask] → last_hidden_state
+//   image_encoder pixel_values → penultimate_hidden_states
+//   vae_decode    z → video ([B, 3, F, H, W] in [-1, 1])
+//   vae_encode    video → mean, logvar
+//   vae           z → video, or video → mean, logvar (whichever input is there)
+//   pipeline      prompt_embeds, latents_init [, negative_prompt_embeds]
+//                 [I2V: image ([B, 3, H, W] in [0, 1]), image_embeds]
+//                 → timesteps, latents_step0 … latents_step{N−1}, video
+//                 ([B, F, 3, H, W] in [0, 1], as WanPipeline returns it)
+// false with svg_last_error() naming what is missing or wrong.
+bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be,
+                           const svg_forward_options &opt, const svg_safetensors *inputs, svg_forward_result *out);
+
+// The same with default options and activations `act`.
 bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_backend *be, enum svg_type act,
                            const svg_safetensors *inputs, svg_forward_result *out);
+
+// The component names svg_forward_component takes, for messages, and whether
+// `name` is one of them (tokenizer included).
+const char *svg_forward_components(void);
+bool svg_forward_is_component(const std::string &name);
+
+// The tokenizer stored in the model file (svg.tokenizer.model) on `text`:
+// the ids SentencePiece gives, no eos, no cleaning.
+bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids);

@@ -727,6 +727,35 @@ TEST(ConvertArgs, Parses) {
     EXPECT_TRUE(help);
 }
 
+// --random on a pipeline folder of configs (examples/demo, what `make demo`
+// converts): every component's config.json, the scheduler config; the
+// tokenizer as given. Other components' configs by --vae etc.
+TEST(ConvertArgs, RandomPipelineFolder) {
+    const std::string demo = std::string(SVG_TEST_DATA) + "/../../examples/demo";
+    svg_convert_options o;
+    bool help;
+    ASSERT_TRUE(parse({"--random", demo.c_str(), "--tokenizer", "spiece.model", "-o", "d.gguf"}, &o, &help)) << svg_last_error();
+    ASSERT_EQ(o.sources.size(), 3u);
+    const char *comps[3] = {"transformer", "text_encoder", "vae"};
+    for (size_t i = 0; i < 3; i++) {
+        EXPECT_EQ(o.sources[i].component, comps[i]);
+        EXPECT_TRUE(o.sources[i].path.empty());
+        EXPECT_EQ(o.sources[i].config_path, demo + "/" + comps[i] + "/config.json");
+    }
+    EXPECT_EQ(o.scheduler_config_path, demo + "/scheduler/scheduler_config.json");
+    EXPECT_EQ(o.tokenizer_path, "spiece.model");
+    // a config file as INPUT, a folder holding config.json as --vae
+    ASSERT_TRUE(parse({"--random", (demo + "/transformer/config.json").c_str(), "--vae", (demo + "/vae").c_str(), "-o", "d.gguf"}, &o, &help));
+    ASSERT_EQ(o.sources.size(), 2u);
+    EXPECT_EQ(o.sources[0].config_path, demo + "/transformer/config.json");
+    EXPECT_EQ(o.sources[1].component, "vae");
+    EXPECT_EQ(o.sources[1].config_path, demo + "/vae/config.json");
+    EXPECT_TRUE(o.sources[1].path.empty());
+    EXPECT_TRUE(o.scheduler_config_path.empty());
+    EXPECT_FALSE(parse({"--random", demo.c_str(), "--config", "c.json", "-o", "d.gguf"}, &o, &help));
+    EXPECT_NE(std::string(svg_last_error()).find("not both"), std::string::npos) << svg_last_error();
+}
+
 TEST(ConvertArgs, Refuses) {
     svg_convert_options o;
     bool help;

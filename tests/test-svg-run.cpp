@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "convert/convert.h"
 #include "models/wan-vae.h"
@@ -172,6 +174,66 @@ TEST_F(SvgRun, RejectsBadRequests) {
     EXPECT_EQ(run(opt.output + " 'a cat'" + small, &err), 1);
     EXPECT_NE(err.find("text_encoder, vae, tokenizer"), std::string::npos) << err;
     unlink(opt.output.c_str());
+}
+
+// End to end as a user checks a file: svg-run writes the video, ffprobe
+// (Debian's ffmpeg) decodes every frame and reports codec, size and count.
+// .avi always (Motion-JPEG); .mp4 too when ffmpeg is on PATH (H.264).
+bool on_path(const char *tool) { return std::system(("command -v " + std::string(tool) + " >/dev/null 2>&1").c_str()) == 0; }
+
+// ffprobe's JSON summary of the first video stream, or "" when it failed
+std::string ffprobe(const std::string &path) {
+    const std::string js = tmp("probe.json");
+    const std::string cmd = "ffprobe -v error -select_streams v:0 -count_frames -show_entries "
+                            "stream=codec_name,width,height,nb_read_frames -of json '" + path + "' >" + js;
+    const int rc = std::system(cmd.c_str());
+    std::ifstream f(js);
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    unlink(js.c_str());
+    return rc == 0 ? s : "";
+}
+
+TEST_F(SvgRun, VideoFilesPlayInFfprobe) {
+    if (!on_path("ffprobe")) GTEST_SKIP() << "ffprobe not on PATH (Debian: apt-get install ffmpeg; .ci/run installs it)";
+    const std::string size = " --width 48 --height 32 --frames 9 --steps 2 --backend cpu --negative 'bad' -q ";
+    std::vector<std::pair<std::string, std::string>> files = {{tmp("probe.avi"), "mjpeg"}};
+    if (on_path("ffmpeg")) files.push_back({tmp("probe.mp4"), "h264"});
+    for (const auto &[path, codec] : files) {
+        std::string err;
+        ASSERT_EQ(run(model + " 'a cat'" + size + "-o " + path, &err), 0) << err;
+        const std::string js = ffprobe(path);
+        ASSERT_FALSE(js.empty()) << "ffprobe could not read " << path;
+        const nlohmann::json j = nlohmann::json::parse(js);
+        ASSERT_EQ(j["streams"].size(), 1u) << js;
+        const nlohmann::json &st = j["streams"][0];
+        EXPECT_EQ(st["codec_name"], codec) << js;
+        EXPECT_EQ(st["width"], 48) << js;
+        EXPECT_EQ(st["height"], 32) << js;
+        EXPECT_EQ(st["nb_read_frames"], "9") << js;  // ffprobe prints the count as a string
+        unlink(path.c_str());
+    }
+}
+
+// README's first command: the build writes demo.gguf (random weights for the
+// toy configs in examples/demo) and svg-run makes a noise video from it.
+TEST(Demo, BuildWritesARunnableDemoModel) {
+    const std::string demo = kBin + "/demo.gguf";
+    ASSERT_TRUE(std::filesystem::exists(demo)) << demo << " missing: the `demo` target (part of the default build) writes it";
+    svg_gguf *f = svg_gguf_open(demo.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    const int64_t comps = svg_gguf_find_key(f, "svg.components");
+    ASSERT_GE(comps, 0);
+    EXPECT_EQ(svg_gguf_arr_n(f, comps), 3);
+    EXPECT_GE(svg_gguf_find_key(f, "svg.tokenizer.model"), 0);
+    svg_gguf_free(f);
+    const std::string out = tmp("demo.avi"), log = tmp("demo.log");
+    const int rc = std::system((kBin + "/svg-run " + demo + " 'a cat surfing a wave' -o " + out +
+                                " --steps 2 --backend cpu --width 32 --height 32 --frames 5 -q 2>" + log).c_str());
+    std::ifstream lf(log);
+    EXPECT_EQ(rc, 0) << std::string((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(std::filesystem::exists(out));
+    unlink(out.c_str());
+    unlink(log.c_str());
 }
 
 // The folder layout users download: svg-convert on it bundles every
