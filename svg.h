@@ -662,10 +662,19 @@ struct svg_gen_params {
      * width × height as the reference pipeline does); NULL for T2V */
     const uint8_t *image;
     int image_width, image_height;
+    /* Sparse VideoGen in the transformer's self-attention (see above): on/off,
+     * target density, profiled rows per head, and the shares of steps and of
+     * layers that stay dense (the first floor(share · count)) */
+    bool svg;
+    float svg_density;
+    int svg_rows;
+    float svg_dense_steps, svg_dense_layers;
 };
 /* Defaults from the model's metadata: 832×480, 81 frames, 50 steps, cfg 5.0,
  * the flow shift of the converted scheduler config (else 3.0), UniPC, seed 42,
- * the release's negative prompt; prompt "" and no image. */
+ * the release's negative prompt; prompt "" and no image. Sparse VideoGen off
+ * for now (its CUDA profiling kernel is not fast yet), density 0.3, 64 rows,
+ * dense for the first 25% of steps and 2.5% of layers (Wan 2.1 at 480p). */
 struct svg_gen_params svg_gen_default_params(const struct svg_model *m);
 
 /* Bytes of the frames p produces: frames × height × width × 3; 0 + error when

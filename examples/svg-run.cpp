@@ -29,6 +29,9 @@ struct options {
     uint64_t seed = 42;
     std::string sampler = "unipc", backend = "cuda", dtype, text_encoder_device;
     bool quiet = false, json = false, vae_tiling = false;
+    // Sparse VideoGen (negative: the API's defaults)
+    int svg = -1, svg_rows = -1;
+    float svg_density = -1.f, svg_dense_steps = -1.f, svg_dense_layers = -1.f;
 };
 
 const char *k_usage =
@@ -46,6 +49,10 @@ const char *k_usage =
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
+    "      --svg / --no-svg   Sparse VideoGen attention (default off until its CUDA profiling is fast)\n"
+    "      --svg-density D    share of attention computed (default 0.3)\n"
+    "      --svg-rows N       query rows profiled per head (default 64)\n"
+    "      --svg-dense-steps F / --svg-dense-layers F   shares kept dense (default 0.25 / 0.025)\n"
     "  -t, --threads N        CPU threads\n"
     "      --fps N            frames per second of the file (default 16)\n"
     "  -q, --quiet            no progress output\n"
@@ -93,6 +100,12 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         else if (a == "--dtype") ok = val(&o->dtype);
         else if (a == "--text-encoder-device") ok = val(&o->text_encoder_device);
         else if (a == "--vae-tiling") o->vae_tiling = true;
+        else if (a == "--svg") o->svg = 1;
+        else if (a == "--no-svg") o->svg = 0;
+        else if (a == "--svg-density") ok = num(&o->svg_density, 1e-6, 1);
+        else if (a == "--svg-rows") ok = num(&o->svg_rows, 1, 65536);
+        else if (a == "--svg-dense-steps") ok = num(&o->svg_dense_steps, 0, 1);
+        else if (a == "--svg-dense-layers") ok = num(&o->svg_dense_layers, 0, 1);
         else if (a == "-q" || a == "--quiet") o->quiet = true;
         else if (a == "--json") o->json = true;
         else if (a.size() > 1 && a[0] == '-') return *err = "unknown option " + a, false;
@@ -184,6 +197,11 @@ int main(int argc, char **argv) {
     if (o.shift != 0.0f) p.shift = o.shift;
     p.sampler = o.sampler == "euler" ? SVG_SAMPLER_EULER : SVG_SAMPLER_UNIPC;
     p.seed = o.seed;
+    if (o.svg >= 0) p.svg = o.svg != 0;
+    if (o.svg_density > 0.f) p.svg_density = o.svg_density;
+    if (o.svg_rows > 0) p.svg_rows = o.svg_rows;
+    if (o.svg_dense_steps >= 0.f) p.svg_dense_steps = o.svg_dense_steps;
+    if (o.svg_dense_layers >= 0.f) p.svg_dense_layers = o.svg_dense_layers;
     svg_image img;
     if (!o.image.empty()) {
         if (!svg_image_load(o.image.c_str(), &img)) return fail(std::string("--image: ") + svg_last_error());

@@ -186,6 +186,11 @@ svg_gen_params svg_gen_default_params(const svg_model *m) {
     p.seed = 42;
     p.image = nullptr;
     p.image_width = p.image_height = 0;
+    p.svg = false;
+    p.svg_density = 0.3f;
+    p.svg_rows = 64;
+    p.svg_dense_steps = 0.25f;
+    p.svg_dense_layers = 0.025f;
     return p;
 }
 
@@ -194,6 +199,9 @@ size_t svg_gen_output_size(const svg_gen_params *p) {
     if (p->width < 16 || p->height < 16 || p->width % 16 || p->height % 16)
         return svg_err<size_t>(0, "width and height must be multiples of 16, got %dx%d", p->width, p->height);
     if (p->frames < 1 || (p->frames - 1) % 4) return svg_err<size_t>(0, "frames must be 4k+1 (e.g. 81), got %d", p->frames);
+    if (p->svg && (!(p->svg_density > 0.f && p->svg_density <= 1.f) || p->svg_rows < 1 || p->svg_dense_steps < 0.f || p->svg_dense_layers < 0.f))
+        return svg_err<size_t>(0, "sparse attention: density must be in (0, 1], rows ≥ 1, dense shares ≥ 0 (got %g, %d, %g, %g)",
+                               p->svg_density, p->svg_rows, p->svg_dense_steps, p->svg_dense_layers);
     return (size_t)p->frames * p->height * p->width * 3;
 }
 
@@ -296,6 +304,12 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         d.shift = p->shift;
         d.sampler = p->sampler == SVG_SAMPLER_EULER ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
         d.act = m->act;
+        d.sparse.enabled = p->svg;
+        d.sparse.density = p->svg_density;
+        d.sparse.rows = p->svg_rows;
+        d.sparse.dense_layers = (int)std::floor(p->svg_dense_layers * (double)tr.layers);
+        d.sparse.seed = (uint32_t)p->seed;
+        d.sparse_dense_steps = p->svg_dense_steps;
         d.progress = [&](int done, int total) {
             if (done == total) st.denoise_s = now() - t_den;
             hook(SVG_STAGE_DENOISE, done, total);

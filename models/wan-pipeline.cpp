@@ -5,6 +5,8 @@
 // step.
 #include "models/wan-pipeline.h"
 
+#include <cmath>
+
 #include "src/svg-impl.h"
 
 namespace {
@@ -38,14 +40,14 @@ struct loop_constants {
 
 // One transformer forward: the host latents at timestep t with text embeddings `text`.
 bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const loop_constants &k,
-             svg_tensor *text, float t, enum svg_type act, std::vector<float> *v) {
+             svg_tensor *text, float t, enum svg_type act, const wan_sparse_attention &sparse, std::vector<float> *v) {
     svg_context *ctx = svg_context_new(true);
     svg_host_inputs host;
     svg_tensor *x = host.add(ctx, (int)in.latent_shape.size(), in.latent_shape.data(), in.latents, "latents");
     if (k.condition) x = svg_concat(ctx, x, k.condition, 1);
     const int64_t B = in.latent_shape[0];
     svg_tensor *tt = host.add(ctx, 1, &B, std::vector<float>((size_t)B, t), "timestep");
-    svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, text, k.image, act, &host);
+    svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, text, k.image, act, &host, &sparse);
     const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, v);
     svg_context_free(ctx);
     return ok;
@@ -66,8 +68,11 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
     for (int i = 0; ok && i < opt.steps; i++) {
         const float t = (float)s.timesteps[(size_t)i];
         auto cancelled = [&] { return opt.cancel && opt.cancel() && svg_err(true, "denoise: cancelled at step %d of %d", i + 1, opt.steps); };
-        ok = !cancelled() && forward(m, be, ga, in, k, k.cond, t, opt.act, &vc) &&
-             (!cfg || (!cancelled() && forward(m, be, ga, in, k, k.uncond, t, opt.act, &vu)));
+        wan_sparse_attention sparse = opt.sparse;
+        sparse.enabled = sparse.enabled && i >= (int)std::floor(opt.sparse_dense_steps * opt.steps);
+        sparse.seed = opt.sparse.seed + 7919u * (uint32_t)i;  // other rows each step
+        ok = !cancelled() && forward(m, be, ga, in, k, k.cond, t, opt.act, sparse, &vc) &&
+             (!cfg || (!cancelled() && forward(m, be, ga, in, k, k.uncond, t, opt.act, sparse, &vu)));
         if (!ok) break;
         if (vc.size() != in.latents.size()) {
             ok = svg_err(false, "denoise: transformer output has %zu values, latents %zu", vc.size(), in.latents.size());

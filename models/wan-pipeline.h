@@ -29,6 +29,10 @@ struct wan_denoise_options {
     float shift = 3.0f;
     svg_flow_sampler::kind_t sampler = svg_flow_sampler::UNIPC;
     enum svg_type act = SVG_TYPE_F32;
+    // Sparse VideoGen in self-attention (sparse.enabled), dense for the first
+    // floor(sparse_dense_steps · steps) steps (the paper's warm-up)
+    wan_sparse_attention sparse;
+    double sparse_dense_steps = 0.25;
     // called after every step: (step done, steps)
     std::function<void(int, int)> progress;
     // polled before every transformer forward: true stops the loop, and

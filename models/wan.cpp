@@ -27,19 +27,32 @@ struct builder {
 
     // Multi-head attention on [B, L, dim] projections; q/k already normed
     // (and rotated). Heads: [B, L, H, D] viewed as [B, H, L, D].
-    T *attend(T *q, T *k, T *v) const {
+    // q, k, v [B, L, dim] → attention over heads → [B, L, dim]. With a
+    // layout, Sparse VideoGen: profile (q, k, v as computed), move the
+    // temporal heads' rows, attend under the band mask, move them back.
+    T *attend(T *q, T *k, T *v, const svg_sparse_layout *sparse = nullptr, int rows = 0, uint32_t seed = 0) const {
         if (!q || !k || !v) return nullptr;
         const int perm[4] = {0, 2, 1, 3};
-        auto heads = [&](T *x) {
+        auto split = [&](T *x) {
             const int64_t ne[4] = {x->ne[0], x->ne[1], m.heads, m.head_dim};
-            return svg_permute(ctx, svg_reshape(ctx, x, 4, ne), perm);
+            return svg_reshape(ctx, x, 4, ne);
         };
-        T *o = svg_attention(ctx, heads(q), heads(k), heads(v), nullptr, nullptr, 1.0f / std::sqrt((float)m.head_dim), false);
+        auto heads = [&](T *x) { return svg_permute(ctx, x, perm); };  // [B, L, H, D] as [B, H, L, D]
+        const float scale = 1.0f / std::sqrt((float)m.head_dim);
+        T *o;
+        if (sparse) {
+            T *kinds = svg_sparse_profile(ctx, heads(split(q)), heads(split(k)), heads(split(v)), nullptr, scale, sparse, rows, seed);
+            auto moved = [&](T *x) { return heads(svg_sparse_permute(ctx, split(x), kinds, sparse, false)); };
+            o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), nullptr, scale, sparse);
+            o = kinds && o ? svg_sparse_permute(ctx, o, kinds, sparse, true) : nullptr;
+        } else {
+            o = svg_attention(ctx, heads(split(q)), heads(split(k)), heads(split(v)), nullptr, nullptr, scale, false);
+        }
         if (!o) return nullptr;
         return svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], m.dim);
     }
 
-    T *self_attention(T *x, T *pos, const std::string &p) const {
+    T *self_attention(T *x, T *pos, const std::string &p, const svg_sparse_layout *sparse, int rows, uint32_t seed) const {
         const int d = (int)m.head_dim;
         const int axes[3] = {d - 4 * (d / 6), 2 * (d / 6), 2 * (d / 6)};  // frames, height, width
         auto rope = [&](T *y) {
@@ -51,7 +64,7 @@ struct builder {
         T *q = rope(svg_rms_norm(ctx, linear(x, p + ".to_q"), W(p + ".norm_q.weight"), m.eps));
         T *k = rope(svg_rms_norm(ctx, linear(x, p + ".to_k"), W(p + ".norm_k.weight"), m.eps));
         T *v = linear(x, p + ".to_v");
-        return linear(attend(q, k, v), p + ".to_out.0");
+        return linear(attend(q, k, v, sparse, rows, seed), p + ".to_out.0");
     }
 
     T *cross_attention(T *x, T *text, T *image, const std::string &p) const {
@@ -65,7 +78,7 @@ struct builder {
         return linear(o, p + ".to_out.0");
     }
 
-    T *block(T *h, T *temb6, T *text, T *image, T *pos, int64_t i) const {
+    T *block(T *h, T *temb6, T *text, T *image, T *pos, int64_t i, const svg_sparse_layout *sparse, int rows, uint32_t seed) const {
         const std::string p = "blocks." + std::to_string(i);
         // six modulation vectors: table + projected time embedding (f32)
         T *mod = svg_add(ctx, temb6, W(p + ".scale_shift_table"));
@@ -73,7 +86,7 @@ struct builder {
         T *c_shift = chunk(mod, 3), *c_scale = chunk(mod, 4), *c_gate = chunk(mod, 5);
 
         T *n = svg_norm_modulate(ctx, h, SVG_NORM_LAYER, m.eps, nullptr, nullptr, scale, shift);
-        h = svg_add(ctx, h, svg_mul(ctx, self_attention(n, pos, p + ".attn1"), gate));
+        h = svg_add(ctx, h, svg_mul(ctx, self_attention(n, pos, p + ".attn1", sparse, rows, seed + (uint32_t)i), gate));
 
         n = m.cross_attn_norm ? svg_layer_norm(ctx, h, W(p + ".norm2.weight"), W(p + ".norm2.bias"), m.eps) : h;
         h = svg_add(ctx, h, cross_attention(n, text, image, p + ".attn2"));
@@ -123,7 +136,7 @@ bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m
 }
 
 svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, svg_tensor *x, svg_tensor *t, svg_tensor *text,
-                                    svg_tensor *image, enum svg_type act, svg_host_inputs *host) {
+                                    svg_tensor *image, enum svg_type act, svg_host_inputs *host, const wan_sparse_attention *sparse) {
     if (!x || !t || !text) return svg_err<T *>(nullptr, "wan: missing input");
     if (x->n_dims != 5 || x->ne[1] != m.in_channels)
         return svg_err<T *>(nullptr, "wan: hidden_states %s must be [B, %lld, F, H, W]", svg_shape_string(x).c_str(), (long long)m.in_channels);
@@ -176,7 +189,20 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
         img = svg_layer_norm(ctx, img, b.W(p + "norm2.weight"), b.W(p + "norm2.bias"), 1e-5f);
     }
 
-    for (int64_t i = 0; i < m.layers; i++) h = b.block(h, temb6, txt, img, rope_pos, i);
+    // Sparse VideoGen: frames × tokens-per-frame after patching, no text in
+    // self-attention, one sink frame; the band from the target density
+    svg_sparse_layout layout{0, F, Hp * Wp, 0, 1, 0};
+    const bool sparse_on = sparse && sparse->enabled;
+    if (sparse_on) {
+        if (!(sparse->density > 0.0) || sparse->rows < 1)
+            return svg_err<T *>(nullptr, "wan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
+        layout.band = svg_sparse_band_for_density(&layout, sparse->density, 128);
+    }
+    for (int64_t i = 0; i < m.layers; i++) {
+        const bool sparse_layer = sparse_on && i >= sparse->dense_layers;
+        h = b.block(h, temb6, txt, img, rope_pos, i, sparse_layer ? &layout : nullptr, sparse_on ? sparse->rows : 0,
+                    sparse_on ? sparse->seed : 0);
+    }
 
     // output: norm + (table + temb) modulation, projection to patches
     T *out_mod = svg_add(ctx, svg_reshape_3d(ctx, temb, B, 1, m.dim), b.W("scale_shift_table"));

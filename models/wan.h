@@ -13,6 +13,19 @@ struct wan_transformer {
     svg_component_weights w;
 };
 
+// Sparse VideoGen in the self-attention of every block (svg.h): per call,
+// online profiling picks each head's kind, the temporal heads' rows are
+// permuted, and attention runs under the band mask of the target density
+// (one sink frame, as the Wan release). The first dense_layers blocks stay
+// dense; which denoising steps stay dense is the caller's choice (enabled).
+struct wan_sparse_attention {
+    bool enabled = false;
+    double density = 0.3;  // share of query-key pairs computed (sink included)
+    int rows = 64;         // query rows sampled per head for profiling
+    int dense_layers = 0;  // the first blocks stay dense
+    uint32_t seed = 0;     // profiling's sample rows
+};
+
 // Read the hyper-parameters and upload the weights of the "transformer"
 // component to the backend.
 bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m);
@@ -26,4 +39,4 @@ bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m
 // → [B, out_channels, F, H, W] in act. Position tables go to host_inputs.
 svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, svg_tensor *x, svg_tensor *t,
                                     svg_tensor *text, svg_tensor *image, enum svg_type act,
-                                    svg_host_inputs *host_inputs);
+                                    svg_host_inputs *host_inputs, const wan_sparse_attention *sparse = nullptr);

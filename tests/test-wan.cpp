@@ -7,6 +7,7 @@
 
 #include "convert/convert.h"
 #include "models/forward.h"
+#include "models/wan.h"
 #include "test-common.h"
 
 namespace {
@@ -103,6 +104,71 @@ TEST(WanTransformerCuda, Q4_0WeightsStayClose) {
 TEST(WanTransformerCuda, F32MatchesReference) {
     SVG_NEED_CUDA();
     EXPECT_LE(golden_error("wan_t2v", false, SVG_TYPE_COUNT, true, SVG_TYPE_F32), 1e-4);
+}
+
+// Sparse VideoGen in the transformer (the golden weights on a larger latent:
+// 5 × 16 × 16 = 1280 tokens, so density 0.3 really drops key blocks): a full
+// band equals dense attention (the temporal heads' rows permuted and back),
+// all layers kept dense equals dense, density 0.3 differs but stays sane.
+TEST(WanTransformer, SparseAttentionInTheBlocks) {
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = kData + "/goldens/wan_t2v/transformer";
+    opt.sources.push_back(src);
+    opt.output = temp_path("sparse");
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(opt.output.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    svg_backend *be = svg_backend_cpu_new(2);
+    wan_transformer m;
+    ASSERT_TRUE(wan_transformer_load(f, be, &m)) << svg_last_error();
+    std::mt19937 rng(8);
+    std::normal_distribution<float> nd;
+    auto randn = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float &x : v) x = nd(rng);
+        return v;
+    };
+    const std::vector<float> lat = randn(16 * 5 * 32 * 32), txt = randn(8 * (size_t)m.text_dim);
+    auto run = [&](const wan_sparse_attention *sparse) {
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
+        svg_tensor *y = wan_transformer_forward(ctx, m, host.add(ctx, 5, xs, lat, "x"), host.add(ctx, 1, ts, {500.f}, "t"),
+                                                host.add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, &host, sparse);
+        svg_gallocr *ga = svg_gallocr_new(be);
+        std::vector<float> out;
+        EXPECT_TRUE(y && svg_compute_to_host(be, ga, ctx, y, host, &out)) << svg_last_error();
+        svg_gallocr_free(ga);
+        svg_context_free(ctx);
+        return out;
+    };
+    const std::vector<float> dense = run(nullptr);
+    wan_sparse_attention s;
+    s.enabled = true;
+    s.rows = 16;
+    s.density = 1.0;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-5);
+    s.density = 0.3;
+    s.dense_layers = (int)m.layers;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-6);
+    s.dense_layers = 0;
+    const double e = svgtest::rel_l2(run(&s), dense);
+    printf("sparse attention at density 0.3 vs dense: rel L2 %.3g\n", e);
+    EXPECT_GT(e, 1e-4) << "density 0.3 computed everything";
+    EXPECT_LT(e, 0.5);
+    s.density = 0.0;
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
+    EXPECT_EQ(wan_transformer_forward(ctx, m, host.add(ctx, 5, xs, lat, "x"), host.add(ctx, 1, ts, {500.f}, "t"),
+                                      host.add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, &host, &s),
+              nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("density"), std::string::npos) << svg_last_error();
+    svg_context_free(ctx);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(opt.output.c_str());
 }
 
 // Bad inputs are refused with a message, never a crash.
