@@ -7,6 +7,7 @@
 // this file parses options, reads the --image file, draws the progress bar
 // and writes the video file.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +29,7 @@ struct options {
     float cfg = 5.0f, shift = 0.0f;  // shift 0: the model's scheduler default, else 3.0
     uint64_t seed = 42;
     std::string sampler = "unipc", backend = "cuda", dtype, text_encoder_device;
-    bool quiet = false, json = false, vae_tiling = false;
+    bool quiet = false, json = false, vae_tiling = false, compare_dense = false;
     // Sparse VideoGen (negative: the API's defaults)
     int svg = -1, svg_rows = -1;
     float svg_density = -1.f, svg_dense_steps = -1.f, svg_dense_layers = -1.f;
@@ -53,6 +54,8 @@ const char *k_usage =
     "      --svg-density D    share of attention computed (default 0.3)\n"
     "      --svg-rows N       query rows profiled per head (default 64)\n"
     "      --svg-dense-steps F / --svg-dense-layers F   shares kept dense (default 0.25 / 0.025)\n"
+    "      --compare-dense    render the same seed dense and with Sparse VideoGen: PSNR, SSIM, both times\n"
+    "                         (writes the Sparse VideoGen video)\n"
     "  -t, --threads N        CPU threads\n"
     "      --fps N            frames per second of the file (default 16)\n"
     "  -q, --quiet            no progress output\n"
@@ -100,6 +103,7 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         else if (a == "--dtype") ok = val(&o->dtype);
         else if (a == "--text-encoder-device") ok = val(&o->text_encoder_device);
         else if (a == "--vae-tiling") o->vae_tiling = true;
+        else if (a == "--compare-dense") o->compare_dense = true;
         else if (a == "--svg") o->svg = 1;
         else if (a == "--no-svg") o->svg = 0;
         else if (a == "--svg-density") ok = num(&o->svg_density, 1e-6, 1);
@@ -216,18 +220,48 @@ int main(int argc, char **argv) {
 
     std::vector<uint8_t> rgb(svg_gen_output_size(&p));
     progress_state ps{&o, m.get()};
-    if (rgb.empty() || !svg_generate(m.get(), &p, rgb.data(), rgb.size(), on_progress, &ps)) return fail(svg_last_error());
+    if (rgb.empty()) return fail(svg_last_error());
+    // --compare-dense: the dense render first (same seed), then the sparse one
+    std::vector<uint8_t> dense_rgb;
+    svg_gen_stats dense_st{};
+    if (o.compare_dense) {
+        svg_gen_params pd = p;
+        pd.svg = false;
+        p.svg = true;
+        dense_rgb.resize(rgb.size());
+        if (!o.quiet) fprintf(stderr, "svg-run: dense render\n");
+        if (!svg_generate(m.get(), &pd, dense_rgb.data(), dense_rgb.size(), on_progress, &ps)) return fail(svg_last_error());
+        dense_st = *svg_model_stats(m.get());
+        if (!o.quiet) fprintf(stderr, "svg-run: Sparse VideoGen render\n");
+    }
+    if (!svg_generate(m.get(), &p, rgb.data(), rgb.size(), on_progress, &ps)) return fail(svg_last_error());
     const svg_gen_stats &st = *svg_model_stats(m.get());
+    double psnr = 0, ssim = 0;
+    if (o.compare_dense) {
+        psnr = svg_psnr(dense_rgb.data(), rgb.data(), rgb.size());
+        ssim = svg_ssim(dense_rgb.data(), rgb.data(), p.frames, p.height, p.width);
+        if (!o.quiet)
+            fprintf(stderr, "svg-run: Sparse VideoGen vs dense: PSNR %.2f dB, SSIM %.4f; denoise %.2f s vs %.2f s dense (%.2fx)\n", psnr,
+                    ssim, st.denoise_s, dense_st.denoise_s, st.denoise_s > 0 ? dense_st.denoise_s / st.denoise_s : 0.0);
+    }
 
     const int F = p.frames, H = p.height, W = p.width;
     if (!svg_video_write(o.out, rgb.data(), F, H, W, o.fps)) return fail(svg_last_error());
     const double total = now() - t0;
     const double peak_gib = st.peak_device_bytes / 1073741824.0;
     if (o.json) {
+        char extra[256] = "";
+        if (o.compare_dense) {
+            char db[32] = "null";  // identical videos: infinite PSNR, which JSON cannot hold
+            if (std::isfinite(psnr)) snprintf(db, sizeof db, "%.4f", psnr);
+            snprintf(extra, sizeof extra, ", \"compare_dense\": {\"psnr_db\": %s, \"ssim\": %.6f, \"dense_denoise_s\": %.3f}", db, ssim,
+                     dense_st.denoise_s);
+        }
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
-               "\"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, \"peak_device_gib\": %.3f}\n",
-               o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), st.text_encode_s, st.image_encode_s,
-               st.denoise_s, st.decode_s, total, peak_gib);
+               "\"svg\": %s, \"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, "
+               "\"peak_device_gib\": %.3f%s}\n",
+               o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), p.svg ? "true" : "false",
+               st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, extra);
     }
     if (!o.quiet)
         fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, peak device memory %.2f GiB\n",

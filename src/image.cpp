@@ -218,3 +218,55 @@ bool svg_image_vae_preprocess(const svg_image &in, int width, int height, int va
     *out_h = height;
     return true;
 }
+
+// ---------------------------------------------------------------- metrics
+
+double svg_psnr(const uint8_t *ref, const uint8_t *test, size_t n) {
+    double se = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = (double)ref[i] - (double)test[i];
+        se += d * d;
+    }
+    if (se == 0 || n == 0) return INFINITY;
+    return 10.0 * std::log10(255.0 * 255.0 / (se / (double)n));
+}
+
+double svg_ssim(const uint8_t *ref, const uint8_t *test, int n_frames, int height, int width) {
+    const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+    const int R = std::max(0, std::min(5, (std::min(height, width) - 1) / 2)), K = 2 * R + 1;  // window 11, or what fits
+    std::vector<double> g((size_t)K);
+    double gs = 0;
+    for (int i = 0; i < K; i++) gs += g[(size_t)i] = std::exp(-(double)(i - R) * (i - R) / (2 * 1.5 * 1.5));
+    for (double &x : g) x /= gs;
+    const size_t plane = (size_t)height * width;
+    std::vector<double> a(plane), b(plane);
+    double total = 0;
+    for (int f = 0; f < n_frames; f++) {
+        for (size_t p = 0; p < plane; p++) {
+            const uint8_t *x = ref + ((size_t)f * plane + p) * 3, *y = test + ((size_t)f * plane + p) * 3;
+            a[p] = 0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2];
+            b[p] = 0.299 * y[0] + 0.587 * y[1] + 0.114 * y[2];
+        }
+        double sum = 0;
+        int64_t count = 0;
+        for (int r = R; r + R < height; r++)
+            for (int c = R; c + R < width; c++) {
+                double ma = 0, mb = 0, aa = 0, bb = 0, ab = 0;
+                for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++) {
+                        const double w = g[(size_t)i] * g[(size_t)j];
+                        const size_t q = (size_t)(r + i - R) * width + (c + j - R);
+                        ma += w * a[q];
+                        mb += w * b[q];
+                        aa += w * a[q] * a[q];
+                        bb += w * b[q] * b[q];
+                        ab += w * a[q] * b[q];
+                    }
+                const double va = aa - ma * ma, vb = bb - mb * mb, cov = ab - ma * mb;
+                sum += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+                count++;
+            }
+        total += count ? sum / (double)count : 1.0;
+    }
+    return n_frames > 0 ? total / n_frames : 1.0;
+}

@@ -74,3 +74,13 @@ bool svg_image_clip_preprocess(const svg_image &in, const svg_clip_image_config 
 // → [3, height', width'] floats; *out_w / *out_h receive the size used.
 bool svg_image_vae_preprocess(const svg_image &in, int width, int height, int vae_scale_factor, std::vector<float> *chw,
                               int *out_w, int *out_h);
+
+// Quality of `test` against `ref`, n_frames RGB frames of width × height
+// (the Sparse VideoGen paper's metrics):
+//  - PSNR over every byte: 10·log10(255² / MSE) dB (infinity when equal);
+//  - SSIM (Wang et al. 2004) on the luma Y = 0.299 R + 0.587 G + 0.114 B:
+//    11×11 Gaussian window (σ 1.5), C1 = (0.01·255)², C2 = (0.03·255)², the
+//    mean over every window position lying inside the frame, averaged over
+//    frames (frames smaller than 11 pixels: the largest odd window that fits).
+double svg_psnr(const uint8_t *ref, const uint8_t *test, size_t n);
+double svg_ssim(const uint8_t *ref, const uint8_t *test, int n_frames, int height, int width);

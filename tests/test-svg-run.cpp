@@ -151,6 +151,24 @@ TEST_F(SvgRun, JsonSummary) {
     unlink(js.c_str());
 }
 
+// --compare-dense: both renders, PSNR and SSIM in the JSON summary (a 64×64
+// video: 3 × 4 × 4 patch tokens after the VAE, one 128-key block, so
+// Sparse VideoGen computes everything and the two renders agree).
+TEST_F(SvgRun, CompareDenseReportsQuality) {
+    const std::string out = tmp("cmp.avi"), js = tmp("cmp.json");
+    ASSERT_EQ(std::system((kBin + "/svg-run " + model + " 'a cat' --width 64 --height 64 --frames 9 --steps 2 --backend cpu -q "
+                           "--svg-dense-steps 0 --compare-dense --json -o " + out + " >" + js).c_str()),
+              0);
+    const std::string s = slurp(js);
+    EXPECT_NE(s.find("\"svg\": true"), std::string::npos) << s;
+    const size_t at = s.find("\"ssim\": ");
+    ASSERT_NE(at, std::string::npos) << s;
+    EXPECT_GT(std::stod(s.substr(at + 8)), 0.999) << s;
+    EXPECT_NE(s.find("\"psnr_db\": "), std::string::npos) << s;
+    unlink(out.c_str());
+    unlink(js.c_str());
+}
+
 TEST_F(SvgRun, RejectsBadRequests) {
     std::string err;
     EXPECT_EQ(run(model + " 'a cat' --width 30 --backend cpu", &err), 2);
