@@ -131,14 +131,11 @@ size_t gated_mul_after(const svg_graph *g, size_t i, const std::unordered_map<co
     if (u == uses.end() || u->second != 1) return 0;
     const svg_tensor *x = act->src[0];
     if (!x->data) return 0;
-    const char *x0 = (const char *)x->data, *x1 = x0 + svg_nbytes(x);
     for (size_t j = i + 1; j < g->nodes.size(); j++) {
         const svg_tensor *t = g->nodes[j];
         for (int k = 0; k < SVG_MAX_SRC; k++)
             if (t->src[k] == act) return svg_cuda_gated_ok(act, t) ? j : 0;  // the one reader
-        if (t->op == SVG_OP_VIEW || !t->data) continue;
-        const char *t0 = (const char *)t->data, *t1 = t0 + svg_nbytes(t);
-        if (t0 < x1 && x0 < t1) return 0;  // x overwritten before the MUL
+        if (t->op != SVG_OP_VIEW && svg_cuda_overlap(t, x)) return 0;  // x overwritten before the MUL
     }
     return 0;
 }

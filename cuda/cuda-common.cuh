@@ -217,6 +217,39 @@ struct svg_row_map {
     uint32_t div[SVG_MAX_DIMS], mod[SVG_MAX_DIMS];
     int64_t stride[SVG_MAX_DIMS];
 };
+// The map of an operand whose shape s is broadcast onto the rows of the
+// output (svg_cuda_shape_bcast; the last dim is the row): its outer dims
+// that are not broadcast. False when one of their strides is not a multiple
+// of `align` bytes.
+static inline bool svg_row_map_of(const svg_cuda_shape &s, int64_t align, svg_row_map *m) {
+    m->n = 0;
+    uint64_t div = 1;
+    for (int d = s.n - 2; d >= 0; d--) {
+        if (s.nb[d] != 0 && s.ne[d] != 1) {
+            if (s.nb[d] % align) return false;
+            m->div[m->n] = (uint32_t)div;
+            m->mod[m->n] = (uint32_t)s.ne[d];
+            m->stride[m->n] = s.nb[d];
+            m->n++;
+        }
+        div *= (uint64_t)s.ne[d];
+    }
+    return true;
+}
+__device__ __forceinline__ int64_t svg_row_offset(const svg_row_map &m, uint32_t r) {
+    int64_t o = 0;
+    for (int i = 0; i < m.n; i++) o += (int64_t)((r / m.div[i]) % m.mod[i]) * m.stride[i];
+    return o;
+}
+
+// Whether the bytes of a and b intersect (a tensor without memory meets
+// nothing). The fusions use it: the planner places a fused pair's output
+// after the first node ran, possibly over memory the pass still reads.
+static inline bool svg_cuda_overlap(const svg_tensor *a, const svg_tensor *b) {
+    if (!a || !b || !a->data || !b->data) return false;
+    const char *a0 = (const char *)a->data, *b0 = (const char *)b->data;
+    return a0 < b0 + svg_nbytes(b) && b0 < a0 + svg_nbytes(a);
+}
 
 struct svg_row_args {
     int64_t rows;

@@ -144,11 +144,6 @@ __device__ __forceinline__ void st8(char *p, const float (&f)[8]) {
     for (int i = 0; i < (int)(sizeof(T) / 2); i++) reinterpret_cast<uint4 *>(p)[i] = u[i];
 }
 
-__device__ __forceinline__ int64_t vec_row_offset(const svg_row_map &m, uint32_t r) {
-    int64_t o = 0;
-    for (int i = 0; i < m.n; i++) o += (int64_t)((r / m.div[i]) % m.mod[i]) * m.stride[i];
-    return o;
-}
 
 __device__ __forceinline__ float apply_op(int op, float x0, float x1) {
     switch (op) {
@@ -173,7 +168,7 @@ __global__ void __launch_bounds__(kVecThreads, kVecBlocksPerSM) vec_binary_kerne
             ld8<TB>(p.b + (size_t)v * VB, z);
         } else {
             const uint32_t r = v / p.vpr;
-            const char *pb = p.b + vec_row_offset(p.mb, r);
+            const char *pb = p.b + svg_row_offset(p.mb, r);
             if constexpr (BM == B_ROW) {
                 ld8<TB>(pb + (size_t)(v - r * p.vpr) * VB, z);
             } else {
@@ -262,19 +257,7 @@ bool vec_bcast_map(const svg_tensor *b, const svg_tensor *dst, int *mode, svg_ro
     else if (s.nb[n - 1] == 0) *mode = B_COL;
     else return false;
     if (*mode == B_ROW && !aligned16(b->data)) return false;
-    m->n = 0;
-    uint64_t div = 1;
-    for (int d = n - 2; d >= 0; d--) {
-        if (s.nb[d] != 0 && s.ne[d] != 1) {
-            if (*mode == B_ROW && s.nb[d] % 16) return false;
-            m->div[m->n] = (uint32_t)div;
-            m->mod[m->n] = (uint32_t)s.ne[d];
-            m->stride[m->n] = s.nb[d];
-            m->n++;
-        }
-        div *= (uint64_t)s.ne[d];
-    }
-    return true;
+    return svg_row_map_of(s, *mode == B_ROW ? 16 : 1, m);  // a column broadcast reads single elements
 }
 
 template <typename TD, typename TB, int BM, typename FA>
@@ -444,11 +427,8 @@ bool svg_cuda_gated_ok(const svg_tensor *act, const svg_tensor *mul) {
     if (svg_nelements(act) != n || !svg_is_contiguous(mul) || !aligned16(mul->data) || !vec_dense(x, mul) || !vec_dense(y, mul) ||
         n / 8 >= (1ll << 31))
         return false;
-    const char *d0 = (const char *)mul->data, *d1 = d0 + svg_nbytes(mul);
-    for (const svg_tensor *s : {x, y}) {
-        const char *s0 = (const char *)s->data, *s1 = s0 + svg_nbytes(s);
-        if (s0 != d0 && s0 < d1 && d0 < s1) return false;
-    }
+    for (const svg_tensor *s : {x, y})
+        if (s->data != mul->data && svg_cuda_overlap(s, mul)) return false;
     return true;
 }
 

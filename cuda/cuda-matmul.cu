@@ -383,13 +383,8 @@ bool svg_cuda_mul_mat_gelu(svg_cuda_ctx &c, svg_tensor *mm, svg_tensor *gelu, bo
         return true;
     // The planner placed the GELU's output after the GEMM ran, so it may sit
     // on memory of the GEMM's inputs (released at the GEMM): then run apart.
-    const char *d0 = (const char *)gelu->data, *d1 = d0 + svg_nbytes(gelu);
-    for (int i = 0; i < SVG_MAX_SRC; i++) {
-        const svg_tensor *s = mm->src[i];
-        if (!s) continue;
-        const char *s0 = (const char *)s->data, *s1 = s0 + svg_nbytes(s);
-        if (s0 < d1 && d0 < s1) return true;
-    }
+    for (int i = 0; i < SVG_MAX_SRC; i++)
+        if (svg_cuda_overlap(mm->src[i], gelu)) return true;
     g.d = gelu->data;
     if (!bias_as_output_type(c, &g, p)) return false;
     // cuBLASLt's GELU is the tanh approximation, GELU_TANH's formula; with a

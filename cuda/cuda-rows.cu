@@ -84,11 +84,6 @@ __device__ __forceinline__ void load8_any(const char *p, int type, int ch, float
     else unpack8<__half>(load8<__half>(p + (size_t)ch * 16), f);
 }
 
-__device__ __forceinline__ int64_t row_offset(const svg_row_map &m, uint32_t r) {
-    int64_t o = 0;
-    for (int i = 0; i < m.n; i++) o += (int64_t)((r / m.div[i]) % m.mod[i]) * m.stride[i];
-    return o;
-}
 
 // Sum over the T = blockDim.x threads of a row. T ≤ 32: T-lane groups of one
 // warp (xor offsets < T stay inside the group). T > 32: one row per block.
@@ -184,8 +179,8 @@ __global__ void __launch_bounds__(kMaxRowThreads, 1) row_pass_kernel(const svg_r
         if (a.rope) row_sync();  // cs complete
         if (!live) continue;
 
-        const char *sc = a.scale ? a.scale + row_offset(a.msc, r) : nullptr;
-        const char *sh = a.shift ? a.shift + row_offset(a.msh, r) : nullptr;
+        const char *sc = a.scale ? a.scale + svg_row_offset(a.msc, r) : nullptr;
+        const char *sh = a.shift ? a.shift + svg_row_offset(a.msh, r) : nullptr;
         char *yr = a.y + (int64_t)r * a.N * (int64_t)sizeof(TD);
 #pragma unroll
         for (int i = 0; i < CH; i++) {
@@ -277,19 +272,7 @@ bool row_map_of(const svg_tensor *p, const svg_tensor *dst, svg_row_map *m) {
     const svg_cuda_shape s = svg_cuda_shape_bcast(p, dst);
     const int n = s.n;
     if (!operand_ok(p) || s.nb[n - 1] != elem_size(p->type)) return false;  // broadcast along the row: general path
-    m->n = 0;
-    uint64_t div = 1;
-    for (int d = n - 2; d >= 0; d--) {
-        if (s.nb[d] != 0 && s.ne[d] != 1) {
-            if (s.nb[d] % 16) return false;
-            m->div[m->n] = (uint32_t)div;
-            m->mod[m->n] = (uint32_t)s.ne[d];
-            m->stride[m->n] = s.nb[d];
-            m->n++;
-        }
-        div *= (uint64_t)s.ne[d];
-    }
-    return true;
+    return svg_row_map_of(s, 16, m);
 }
 
 // RoPE fields of the arguments for rope node `rope` whose input x is [B, L, H, D].
@@ -394,16 +377,10 @@ bool svg_row_args_norm_rope(const svg_tensor *norm, const svg_tensor *rope, svg_
     // the same start it is safe: each thread reads its vector before writing
     // the same vector back. Any other overlap (x shifted, the weights) would
     // let one row's writes clobber another row's unread input.
-    const size_t bytes = (size_t)a->rows * (size_t)a->N * (size_t)elem_size(a->type);
-    const char *ys = (const char *)rope->data;
-    auto overlaps = [&](const svg_tensor *t) {
-        const char *ts = t ? (const char *)t->data : nullptr;
-        return ts && ts < ys + bytes && ys < ts + svg_nbytes(t);
-    };
-    if (x->data != rope->data && overlaps(x)) return false;
+    if (x->data != rope->data && svg_cuda_overlap(x, rope)) return false;
     for (int i = 1; i < SVG_MAX_SRC; i++)
-        if (overlaps(norm->src[i])) return false;
-    if (overlaps(rope->src[1])) return false;
+        if (svg_cuda_overlap(norm->src[i], rope)) return false;
+    if (svg_cuda_overlap(rope->src[1], rope)) return false;
     a->y = (char *)rope->data;
     a->x_h = D * elem_size(a->type);  // heads of a norm row are dense
     return rope_fields(rope, (uint32_t)(H * D / a->N), a);
