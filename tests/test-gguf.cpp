@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "tests/gguf-walk.h"
+
 namespace {
 
 using GgufPtr = std::unique_ptr<svg_gguf, decltype(&svg_gguf_free)>;
@@ -76,15 +78,6 @@ std::vector<uint8_t> write_to_bytes(svg_gguf_writer *w) {
     return b;
 }
 
-size_t gguf_scalar_size(svg_gguf_type t) {
-    switch (t) {
-    case SVG_GGUF_UINT8: case SVG_GGUF_INT8: case SVG_GGUF_BOOL: return 1;
-    case SVG_GGUF_UINT16: case SVG_GGUF_INT16: return 2;
-    case SVG_GGUF_UINT32: case SVG_GGUF_INT32: case SVG_GGUF_FLOAT32: return 4;
-    case SVG_GGUF_UINT64: case SVG_GGUF_INT64: case SVG_GGUF_FLOAT64: return 8;
-    default: return 0;
-    }
-}
 
 // The value of scalar kv i as its little-endian bytes, read with the getter of its type.
 std::vector<uint8_t> scalar_bytes(const svg_gguf *f, int64_t i) {
@@ -256,7 +249,7 @@ void check_all_metadata(const svg_gguf *f) {
         ASSERT_EQ(svg_gguf_arr_n(f, i), kv.n);
         const void *data = svg_gguf_arr_data(f, i);
         ASSERT_NE(data, nullptr) << "non-NULL even for empty arrays";
-        EXPECT_EQ((uintptr_t)data % gguf_scalar_size(kv.elem), 0u) << "elements are aligned";
+        EXPECT_EQ((uintptr_t)data % svg_test_gguf_scalar_size(kv.elem), 0u) << "elements are aligned";
         EXPECT_TRUE(std::equal(kv.raw.begin(), kv.raw.end(), (const uint8_t *)data));
     }
     for (const StringArrayKv &kv : string_array_cases()) {
@@ -363,46 +356,6 @@ void check_cases(const svg_gguf *f, const std::vector<TensorCase> &cases) {
         ASSERT_TRUE(svg_tensor_get(t, back.data(), 0, back.size())) << svg_last_error();
         EXPECT_EQ(back, c.data);
     }
-}
-
-// Calls every accessor on every kv and tensor (including mismatched types),
-// reading all the bytes they point at, so sanitizers see any bad access.
-uint64_t walk_everything(const svg_gguf *f) {
-    uint64_t sum = svg_gguf_version(f) + svg_gguf_alignment(f) + svg_gguf_data_offset(f);
-    for (int64_t i = 0; i < svg_gguf_n_kv(f); i++) {
-        const char *key = svg_gguf_key(f, i);
-        sum += strlen(key) + (uint64_t)svg_gguf_kv_type(f, i) + (uint64_t)svg_gguf_find_key(f, key);
-        sum += svg_gguf_get_u8(f, i) + (uint64_t)svg_gguf_get_i8(f, i) + svg_gguf_get_u16(f, i) +
-               (uint64_t)svg_gguf_get_i16(f, i) + svg_gguf_get_u32(f, i) + (uint64_t)svg_gguf_get_i32(f, i) +
-               svg_gguf_get_u64(f, i) + (uint64_t)svg_gguf_get_i64(f, i) + svg_gguf_get_bool(f, i);
-        sum += (uint64_t)(svg_gguf_get_f32(f, i) == 0) + (uint64_t)(svg_gguf_get_f64(f, i) == 0);
-        if (const char *s = svg_gguf_get_str(f, i)) sum += strlen(s);
-        int64_t iv;
-        double dv;
-        sum += svg_gguf_get_int(f, key, &iv) + svg_gguf_get_float(f, key, &dv);
-        if (const char *s = svg_gguf_get_string(f, key)) sum += strlen(s);
-        const svg_gguf_type et = svg_gguf_arr_type(f, i);
-        const int64_t n = svg_gguf_arr_n(f, i);
-        if (const uint8_t *p = (const uint8_t *)svg_gguf_arr_data(f, i))
-            for (size_t b = 0; b < (size_t)n * gguf_scalar_size(et); b++) sum += p[b];
-        for (int64_t j = -1; j <= n; j++)
-            if (const char *s = svg_gguf_arr_str(f, i, j)) sum += strlen(s);
-    }
-    ContextPtr ctx = new_context(true);
-    for (int64_t i = -1; i <= svg_gguf_n_tensors(f); i++) {
-        const char *name = svg_gguf_tensor_name(f, i);
-        if (name) sum += (uint64_t)svg_gguf_find_tensor(f, name);
-        sum += (uint64_t)svg_gguf_tensor_type(f, i) + (uint64_t)svg_gguf_tensor_n_dims(f, i);
-        int64_t ne[SVG_MAX_DIMS] = {0};
-        svg_gguf_tensor_shape(f, i, ne);
-        for (int64_t d : ne) sum += (uint64_t)d;
-        sum += svg_gguf_tensor_offset(f, i);
-        const size_t nbytes = svg_gguf_tensor_nbytes(f, i);
-        if (const uint8_t *p = (const uint8_t *)svg_gguf_tensor_data(f, i))
-            for (size_t b = 0; b < nbytes; b++) sum += p[b];
-        if (svg_tensor *t = svg_gguf_new_tensor(f, i, ctx.get())) sum += (uint64_t)t->n_dims;
-    }
-    return sum;
 }
 
 // ------------------------------------------------------------ malformed corpus
@@ -531,7 +484,7 @@ std::string manifest_json(const svg_gguf *f) {
                 for (int64_t k = 0; k < n; k++) j += (k ? ", " : "") + json_str(svg_gguf_arr_str(f, i, k));
                 j += "]";
             } else {
-                j += ", \"hex\": \"" + hex(svg_gguf_arr_data(f, i), (size_t)n * gguf_scalar_size(et)) + "\"";
+                j += ", \"hex\": \"" + hex(svg_gguf_arr_data(f, i), (size_t)n * svg_test_gguf_scalar_size(et)) + "\"";
             }
         } else {
             const std::vector<uint8_t> raw = scalar_bytes(f, i);
@@ -919,7 +872,8 @@ TEST(GGUF, RandomCorruptionNeverCrashes) {
         GgufPtr f = open_bytes(b);
         if (f) {
             accepted++;
-            volatile uint64_t sink = walk_everything(f.get());  // keep the reads
+            bool sizes_agree;
+            volatile uint64_t sink = svg_test_gguf_walk(f.get(), &sizes_agree);  // keep the reads
             (void)sink;
         } else {
             EXPECT_STRNE(svg_last_error(), "");
