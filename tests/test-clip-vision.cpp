@@ -14,20 +14,13 @@
 #include "models/clip-vision.h"
 #include "src/image.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
 const std::string kCase = std::string(SVG_TEST_DATA) + "/goldens/clip_vision/";
 
-// A converted model file, removed at the end of the test.
-struct model_file {
-    std::string path;
-    svg_gguf *f = nullptr;
-    ~model_file() {
-        if (f) svg_gguf_free(f);
-        unlink(path.c_str());
-    }
-};
+using svgtest::model_file;
 
 bool convert(const std::string &src, model_file *out) {
     svg_convert_options opt;

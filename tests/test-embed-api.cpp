@@ -13,6 +13,7 @@
 #include "convert/convert.h"
 #include "src/image.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
@@ -20,21 +21,6 @@ const std::string kData = SVG_TEST_DATA;
 const std::string kBin = SVG_BIN_DIR;
 
 std::string tmp(const std::string &n) { return "/tmp/svg-test-embed-" + std::to_string(getpid()) + "-" + n; }
-
-// Convert the golden transformer `dit` with the golden umT5, VAE and tokenizer.
-bool convert_tiny(const std::string &dit, const std::string &out) {
-    svg_convert_options opt;
-    svg_convert_source t, te, v;
-    t.path = kData + "/goldens/" + dit + "/transformer";
-    te.component = "text_encoder";
-    te.path = kData + "/goldens/umt5_encoder/text_encoder";
-    v.component = "vae";
-    v.path = kData + "/goldens/wan_vae/vae";
-    opt.sources = {t, te, v};
-    opt.tokenizer_path = kData + "/tokenizer_spm/spm_unigram.model";
-    opt.output = out;
-    return svg_convert(opt);
-}
 
 struct event {
     svg_stage stage;
@@ -57,7 +43,7 @@ class EmbedApi : public ::testing::Test {
     static svg_model *model;
     static void SetUpTestSuite() {
         path = tmp("t2v.gguf");
-        ASSERT_TRUE(convert_tiny("wan_t2v", path)) << svg_last_error();
+        ASSERT_TRUE(svgtest::convert_tiny_pipeline("wan_t2v", path)) << svg_last_error();
         svg_model_params mp = svg_model_default_params();
         mp.backend = "cpu";
         model = svg_model_load(path.c_str(), &mp);
@@ -261,7 +247,7 @@ TEST_F(EmbedApi, ExampleRuns) {
 // An I2V file wants a first frame (and an image encoder to read it).
 TEST(EmbedApiI2V, NeedsAnImage) {
     const std::string path = tmp("i2v.gguf");
-    ASSERT_TRUE(convert_tiny("wan_i2v", path)) << svg_last_error();
+    ASSERT_TRUE(svgtest::convert_tiny_pipeline("wan_i2v", path)) << svg_last_error();
     svg_model_params mp = svg_model_default_params();
     mp.backend = "cpu";
     svg_model *m = svg_model_load(path.c_str(), &mp);

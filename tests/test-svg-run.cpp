@@ -17,6 +17,7 @@
 #include "convert/convert.h"
 #include "models/wan-vae.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
@@ -93,17 +94,7 @@ class SvgRun : public ::testing::Test {
     static std::string model;
     static void SetUpTestSuite() {
         model = tmp("tiny.gguf");
-        svg_convert_options opt;
-        svg_convert_source t, te, v;
-        t.path = kData + "/goldens/wan_t2v/transformer";
-        te.component = "text_encoder";
-        te.path = kData + "/goldens/umt5_encoder/text_encoder";
-        v.component = "vae";
-        v.path = kData + "/goldens/wan_vae/vae";
-        opt.sources = {t, te, v};
-        opt.tokenizer_path = kData + "/tokenizer_spm/spm_unigram.model";
-        opt.output = model;
-        ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+        ASSERT_TRUE(svgtest::convert_tiny_pipeline("wan_t2v", model)) << svg_last_error();
     }
     static void TearDownTestSuite() { unlink(model.c_str()); }
     // run svg-run with args; returns the exit status, stderr in *err

@@ -14,6 +14,7 @@
 #include "convert/convert.h"
 #include "models/umt5.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
@@ -23,15 +24,7 @@ std::string temp_path(const std::string &tag) {
     return "/tmp/svg-test-umt5-" + tag + "-" + std::to_string(getpid()) + ".gguf";
 }
 
-// A converted model file, removed at the end of the test.
-struct model_file {
-    std::string path;
-    svg_gguf *f = nullptr;
-    ~model_file() {
-        if (f) svg_gguf_free(f);
-        unlink(path.c_str());
-    }
-};
+using svgtest::model_file;
 
 // Convert `src` (a pipeline folder holding text_encoder/, or a checkpoint
 // file) as component "text_encoder".
