@@ -32,7 +32,7 @@
 // elements advances the start address by 32 B inside a half. V is read
 // MN-major (imm-trans-b = 1): the two 64-column halves are BN·128 B apart
 // (LBO), groups of 8 keys SBO = 1024 B apart.
-#include "cuda-common.cuh"
+#include "cuda-mma.cuh"
 
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -148,24 +148,6 @@ __device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap *map, i
 __device__ __forceinline__ void named_sync(int id) { asm volatile("bar.sync %0, 256;\n" ::"r"(id) : "memory"); }
 __device__ __forceinline__ void named_arrive(int id) { asm volatile("bar.arrive %0, 256;\n" ::"r"(id) : "memory"); }
 
-__device__ __forceinline__ float fast_exp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
-
-template <typename T>
-__device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <>
-__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *(uint32_t *)&v;
-}
-template <>
-__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *(uint32_t *)&v;
-}
 // The key tiles the query rows [q0, q0 + BM) visit, in order: up to three
 // sorted disjoint ranges of tile indices. Dense: all tiles (causal: up to the
 // diagonal). Under the Sparse VideoGen band, a block of video queries visits
@@ -350,18 +332,39 @@ __global__ void __launch_bounds__(NTHREADS, 1)
             const bool need_mask = a.mask || k0 + BN > a.Lk || (a.causal && k0 + BN - 1 > r0 + a.Lk - a.Lq) ||
                                    !band_covers(a, r0, min(r0 + 63, a.Lq - 1), k0, k0 + BN - 1);
             if (need_mask) {
+                // Per row, the visible columns c of this tile (key k0 + c):
+                // c < lim (past Lk; causal: past the row's last key), and under
+                // the band c ∈ [lo, hi], or c < sink_end (text-before and sink
+                // keys), or c ≥ video_end (text-after keys). Column bounds are
+                // clamped to [−1, BN] so they fit in ints.
+                auto rel = [&](int64_t x) { return (int)max((int64_t)-1, min((int64_t)BN, x - k0)); };
+                const svg_sparse_mask &m = a.band;
+                const int lim_all = rel(a.Lk);
+                const int sink_end = a.sparse ? rel(m.text_before + m.sink * m.tpf) : BN;
+                const int video_end = a.sparse ? rel(m.text_before + m.video()) : BN;
+                int lim[2], lo[2], hi[2];
+#pragma unroll
+                for (int r = 0; r < 2; r++) {
+                    const int64_t qi = r ? qi1 : qi0, p = qi - m.text_before;
+                    lim[r] = a.causal ? min(lim_all, rel(qi + a.Lk - a.Lq + 1)) : lim_all;
+                    const bool banded = a.sparse && p >= 0 && p < m.video();  // text rows see every key
+                    lo[r] = banded ? rel(m.text_before + p - m.band) : 0;
+                    hi[r] = banded ? rel(m.text_before + p + m.band) : BN - 1;
+                }
 #pragma unroll
                 for (int jj = 0; jj < BN / 8; jj++)
 #pragma unroll
                     for (int e = 0; e < 2; e++) {
-                        const int64_t kj = k0 + 8 * jj + 2 * (lane % 4) + e;
-                        bool vis = kj < a.Lk;
-                        if (vis && a.mask) {
-                            const char *pm = a.mask + b * a.ms[0] + kj * a.ms[1];
-                            vis = a.mask_i32 ? *(const int32_t *)pm != 0 : *(const float *)pm != 0.f;
+                        const int c = 8 * jj + 2 * (lane % 4) + e;
+                        bool key_ok = true;
+                        if (a.mask && c < lim_all) {
+                            const char *pm = a.mask + b * a.ms[0] + (k0 + c) * a.ms[1];
+                            key_ok = a.mask_i32 ? *(const int32_t *)pm != 0 : *(const float *)pm != 0.f;
                         }
-                        if (!(vis && (!a.causal || kj <= qi0 + a.Lk - a.Lq) && (!a.sparse || a.band.visible(qi0, kj)))) s[jj * 4 + e] = -INFINITY;
-                        if (!(vis && (!a.causal || kj <= qi1 + a.Lk - a.Lq) && (!a.sparse || a.band.visible(qi1, kj)))) s[jj * 4 + 2 + e] = -INFINITY;
+                        const bool outside = c < sink_end || c >= video_end;
+#pragma unroll
+                        for (int r = 0; r < 2; r++)
+                            if (!(key_ok && c < lim[r] && (outside || (c >= lo[r] && c <= hi[r])))) s[jj * 4 + 2 * r + e] = -INFINITY;
                     }
             }
             float mx0 = -INFINITY, mx1 = -INFINITY;
@@ -376,17 +379,17 @@ __global__ void __launch_bounds__(NTHREADS, 1)
             mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffff, mx1, 2));
             const float n0 = fmaxf(m0, mx0 * a.scale_log2), n1 = fmaxf(m1, mx1 * a.scale_log2);
             const float base0 = n0 == -INFINITY ? 0.f : n0, base1 = n1 == -INFINITY ? 0.f : n1;
-            c0 = fast_exp2(m0 - base0);  // m == -inf → 0
-            c1 = fast_exp2(m1 - base1);
+            c0 = ex2(m0 - base0);  // m == -inf → 0
+            c1 = ex2(m1 - base1);
             m0 = n0;
             m1 = n1;
             float sum0 = 0.f, sum1 = 0.f;
 #pragma unroll
             for (int jj = 0; jj < BN / 8; jj++) {
-                s[jj * 4 + 0] = fast_exp2(fmaf(s[jj * 4 + 0], a.scale_log2, -base0));
-                s[jj * 4 + 1] = fast_exp2(fmaf(s[jj * 4 + 1], a.scale_log2, -base0));
-                s[jj * 4 + 2] = fast_exp2(fmaf(s[jj * 4 + 2], a.scale_log2, -base1));
-                s[jj * 4 + 3] = fast_exp2(fmaf(s[jj * 4 + 3], a.scale_log2, -base1));
+                s[jj * 4 + 0] = ex2(fmaf(s[jj * 4 + 0], a.scale_log2, -base0));
+                s[jj * 4 + 1] = ex2(fmaf(s[jj * 4 + 1], a.scale_log2, -base0));
+                s[jj * 4 + 2] = ex2(fmaf(s[jj * 4 + 2], a.scale_log2, -base1));
+                s[jj * 4 + 3] = ex2(fmaf(s[jj * 4 + 3], a.scale_log2, -base1));
                 sum0 += s[jj * 4 + 0] + s[jj * 4 + 1];
                 sum1 += s[jj * 4 + 2] + s[jj * 4 + 3];
             }

@@ -19,12 +19,9 @@
 // on raw scores, the scale must be positive (the host checks).
 //
 // Threads. 4 warps; warp w owns rows [w·BM/4, (w+1)·BM/4) as MT = BM/64 m16
-// tiles. mma.sync.m16n8k16 fragments (g = lane/4, t = lane%4):
-//     A 16×16: a0 (g, 2t..2t+1)  a1 (g+8, 2t..)  a2 (g, 2t+8..)  a3 (g+8, 2t+8..)
-//     B 16×8 : b0 (k 2t..2t+1, n g)  b1 (k 2t+8.., n g)
-//     C 16×8 : c0 c1 (g, 2t..2t+1)   c2 c3 (g+8, 2t..2t+1)
-// so the C fragments of S n-tiles 2kk and 2kk+1, packed to 16 bits, are the
-// A fragment of P for k-step kk of P·V: no data movement between the GEMMs.
+// tiles. With the mma.sync fragments of cuda-mma.cuh, the C fragments of S
+// n-tiles 2kk and 2kk+1, packed to 16 bits, are the A fragment of P for
+// k-step kk of P·V: no data movement between the GEMMs.
 // Each thread holds rows g and g+8 of each m-tile: row max / row sum need
 // only a shuffle across the 4 threads of a quad.
 // Registers: O = MT·D/2 f32, S = MT·BN/2 f32, and for D = 64 the Q fragments
@@ -44,7 +41,7 @@
 // garbage) fill stage (n+1)&1 with tile n+1 while it computes from stage n&1.
 // Causal blocks stop after the tile with their last visible key and are
 // launched last-row-block first (the longest first).
-#include "cuda-common.cuh"
+#include "cuda-mma.cuh"
 
 #include <cmath>
 
@@ -62,58 +59,6 @@ struct flash_args {
     float sl;                     // scale·log2(e)
     bool causal;
 };
-
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async4(uint32_t dst, const void *src, bool valid) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 4 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_0() { asm volatile("cp.async.wait_group 0;\n" ::); }
-
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], uint32_t addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-
-__device__ __forceinline__ float ex2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
-
-// c += a·b for one m16n8k16 tile; T picks the 16-bit input format
-template <typename T>
-__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
-template <>
-__device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-template <>
-__device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-// two floats → two 16-bit values in one register (x in the low half)
-__device__ __forceinline__ uint32_t pack2(float x, float y, __nv_bfloat16 *) {
-    const __nv_bfloat162 h = __floats2bfloat162_rn(x, y);
-    return *reinterpret_cast<const uint32_t *>(&h);
-}
-__device__ __forceinline__ uint32_t pack2(float x, float y, __half *) {
-    const __half2 h = __floats2half2_rn(x, y);
-    return *reinterpret_cast<const uint32_t *>(&h);
-}
 
 template <int D, int BM, int BN>
 constexpr size_t flash_smem_bytes() {
@@ -348,10 +293,10 @@ __global__ void __launch_bounds__(FLASH_THREADS) flash_fwd_kernel(const flash_ar
             uint32_t pa[MT][4];
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
-                pa[mt][0] = pack2(s[mt][2 * kk][0], s[mt][2 * kk][1], (T *)nullptr);
-                pa[mt][1] = pack2(s[mt][2 * kk][2], s[mt][2 * kk][3], (T *)nullptr);
-                pa[mt][2] = pack2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1], (T *)nullptr);
-                pa[mt][3] = pack2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3], (T *)nullptr);
+                pa[mt][0] = pack2<T>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                pa[mt][1] = pack2<T>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                pa[mt][2] = pack2<T>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                pa[mt][3] = pack2<T>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
             }
 #pragma unroll
             for (int dp = 0; dp < DT / 2; dp++) {
@@ -380,7 +325,7 @@ __global__ void __launch_bounds__(FLASH_THREADS) flash_fwd_kernel(const flash_ar
 #pragma unroll
             for (int dt = 0; dt < DT; dt++)
                 *reinterpret_cast<uint32_t *>(out + (int64_t)r * a.H * D + dt * 8 + 2 * (lane & 3)) =
-                    pack2(o[mt][dt][2 * hh] * inv, o[mt][dt][2 * hh + 1] * inv, (T *)nullptr);
+                    pack2<T>(o[mt][dt][2 * hh] * inv, o[mt][dt][2 * hh + 1] * inv);
         }
 }
 

@@ -6,6 +6,10 @@
 //
 //   svg-bench [--backend cuda|cpu] [--only SUBSTRING] [--reps N] [--batch N]
 //   svg-bench --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]
+//             [--svg DENSITY [--svg-dense-layers SHARE]]
+//
+// --model times one transformer forward; with --svg also one with Sparse
+// VideoGen attention (profiling included) on the same weights, side by side.
 //
 // A timed sample is one graph compute + synchronize (wall clock), so it
 // carries a fixed host/launch/sync cost (~27 µs on the H100 of
@@ -82,31 +86,54 @@ std::vector<Case> cases() {
         {"cogvideox1.5", 48, 45106, 64, 3072, 12288, false},
     };
     std::vector<Case> out;
-    // Sparse VideoGen at Wan's shapes: block-sparse attention at density 0.3
+    // Sparse VideoGen at Wan's shapes: block-sparse attention at densities 0.3 and 0.15
     // (one sink frame; rate = the computed share of the dense FLOPs), and
     // the online profiling of 64 rows per head
     struct Video { const char *name; int64_t H, F, T; };
     for (const Video &w : {Video{"wan1.3b-480p", 12, 21, 1560}, Video{"wan14b-720p", 40, 21, 3600}}) {
-        svg_sparse_layout l{0, w.F, w.T, 0, 1, 0};
-        l.band = svg_sparse_band_for_density(&l, 0.3, 128);
-        const double L = (double)(w.F * w.T), density = svg_sparse_density(&l);
-        auto qkv = [w](svg_context *c, int i) {
+        auto qkv = [w](svg_context *c) {
             const int perm[4] = {0, 2, 1, 3};
-            (void)i;
             return svg_permute(c, T(c, SVG_TYPE_BF16, {1, w.F * w.T, w.H, 128}), perm);
         };
+        const double L = (double)(w.F * w.T);
         char nm[160];
-        snprintf(nm, sizeof nm, "%s sparse attention bf16 density %.3f (band %lld) [1,%lld,%lld,128]", w.name, density,
-                 (long long)l.band, (long long)w.H, (long long)(w.F * w.T));
-        out.push_back({nm, [l, qkv](svg_context *c) {
-                           return svg_attention_sparse(c, qkv(c, 0), qkv(c, 1), qkv(c, 2), nullptr, 1.0f / std::sqrt(128.f), &l);
+        svg_sparse_layout l{0, w.F, w.T, 0, 1, 0};
+        for (double target : {0.3, 0.15}) {
+            l.band = svg_sparse_band_for_density(&l, target, 128);
+            const double density = svg_sparse_density(&l);
+            snprintf(nm, sizeof nm, "%s sparse attention bf16 density %.3f (band %lld) [1,%lld,%lld,128]", w.name, density,
+                     (long long)l.band, (long long)w.H, (long long)(w.F * w.T));
+            out.push_back({nm, [l, qkv](svg_context *c) {
+                               return svg_attention_sparse(c, qkv(c), qkv(c), qkv(c), nullptr, 1.0f / std::sqrt(128.f), &l);
+                           },
+                           4.0 * (double)w.H * L * L * 128 * density, 0});
+        }
+        // the layout transform of q, k, v or o: one read and one write (heads
+        // of both kinds: the kinds are random)
+        snprintf(nm, sizeof nm, "%s svg permute bf16 [1,%lld,%lld,128]", w.name, (long long)(w.F * w.T), (long long)w.H);
+        out.push_back({nm, [l, w](svg_context *c) {
+                           return svg_sparse_permute(c, T(c, SVG_TYPE_BF16, {1, w.F * w.T, w.H, 128}), T(c, SVG_TYPE_F32, {1, w.H, 3}), &l, false);
                        },
-                       4.0 * (double)w.H * L * L * 128 * density, 0});
+                       0, 2.0 * L * (double)w.H * 128 * 2});
         snprintf(nm, sizeof nm, "%s svg profile 64 rows bf16 [1,%lld,%lld,128]", w.name, (long long)w.H, (long long)(w.F * w.T));
         out.push_back({nm, [l, qkv](svg_context *c) {
-                           return svg_sparse_profile(c, qkv(c, 0), qkv(c, 1), qkv(c, 2), nullptr, 1.0f / std::sqrt(128.f), &l, 64, 1);
+                           return svg_sparse_profile(c, qkv(c), qkv(c), qkv(c), nullptr, 1.0f / std::sqrt(128.f), &l, 64, 1);
                        },
                        8.0 * (double)w.H * 64 * L * 128, 0});
+    }
+    // Dense attention of Wan 480p's 3072 query blocks over fewer keys: the
+    // time per block against the number of key tiles separates the per-tile
+    // cost from a fixed cost per block (launch, prologue, epilogue)
+    for (int64_t Lk : {2048, 8192}) {
+        out.push_back({"wan1.3b-480p attention bf16 keys " + std::to_string(Lk) + " [1,12,32760x" + std::to_string(Lk) + ",128]",
+                       [Lk](svg_context *c) {
+                           const int perm[4] = {0, 2, 1, 3};
+                           svg_tensor *q = svg_permute(c, T(c, SVG_TYPE_BF16, {1, 32760, 12, 128}), perm);
+                           svg_tensor *k = svg_permute(c, T(c, SVG_TYPE_BF16, {1, Lk, 12, 128}), perm);
+                           svg_tensor *v = svg_permute(c, T(c, SVG_TYPE_BF16, {1, Lk, 12, 128}), perm);
+                           return svg_attention(c, q, k, v, nullptr, nullptr, 1.0f / std::sqrt(128.f), false);
+                       },
+                       4.0 * 12 * 32760.0 * (double)Lk * 128, 0});
     }
     for (const Model &m : models) {
         const std::string p = m.name;
@@ -201,9 +228,10 @@ std::vector<Case> cases() {
 // One Wan transformer forward (batch 1, random latents, timestep and text
 // embeddings; I2V models also get 257 random image tokens) on the weights of
 // a model file: median time over reps after a warm-up, and the backend's
-// peak memory, weights included.
+// peak memory, weights included. With sparse, the same forward with Sparse
+// VideoGen attention follows, on the same weights and inputs.
 int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int64_t frames, int64_t height,
-                int64_t width, int64_t text_len, int reps) {
+                int64_t width, int64_t text_len, int reps, const wan_sparse_attention *sparse_in, double dense_layers_share) {
     svg_gguf *f = svg_gguf_open(path.c_str());
     wan_transformer m;
     if (!f || !wan_transformer_load(f, be, &m)) {
@@ -211,10 +239,14 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
         if (f) svg_gguf_free(f);
         return 1;
     }
+    wan_sparse_attention sparse_layers;  // the first floor(share · layers) blocks dense
+    if (sparse_in) {
+        sparse_layers = *sparse_in;
+        sparse_layers.dense_layers = (int)std::floor(dense_layers_share * (double)m.layers);
+    }
+    const wan_sparse_attention *sparse = sparse_in ? &sparse_layers : nullptr;
     const int64_t lf = (frames - 1) / 4 + 1, lh = height / 8, lw = width / 8;  // the VAE's 4×8×8 compression
     const int64_t tokens = lf / m.patch[0] * (lh / m.patch[1]) * (lw / m.patch[2]);
-    svg_context *ctx = svg_context_new(true);
-    svg_host_inputs host;
     auto randn = [](int64_t n, uint64_t seed) {
         std::vector<float> v((size_t)n);
         uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
@@ -225,36 +257,47 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
         for (float &x : v) x = (float)(std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()));
         return v;
     };
-    const int64_t xs[5] = {1, m.in_channels, lf, lh, lw}, ts[1] = {1}, txs[3] = {1, text_len, m.text_dim}, ims[3] = {1, 257, m.image_dim};
-    svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
-    svg_tensor *t = host.add(ctx, 1, ts, {500.f}, "timestep");
-    svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * m.text_dim, 2), "text");
-    svg_tensor *image = m.has_image ? host.add(ctx, 3, ims, randn(257 * m.image_dim, 3), "image") : nullptr;
-    svg_tensor *y = wan_transformer_forward(ctx, m, x, t, text, image, act, &host);
-    svg_graph *g = svg_graph_new(ctx);
-    svg_gallocr *ga = svg_gallocr_new(be);
-    bool ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload();
-    std::vector<double> ms;
-    for (int r = 0; ok && r < reps + 1; r++) {
-        const auto t0 = std::chrono::steady_clock::now();
-        ok = svg_backend_graph_compute(be, g);
-        svg_backend_synchronize(be);
-        const auto t1 = std::chrono::steady_clock::now();
-        if (r >= 1) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    bool ok = true;
+    for (const wan_sparse_attention *attn : {(const wan_sparse_attention *)nullptr, sparse}) {
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        const int64_t xs[5] = {1, m.in_channels, lf, lh, lw}, ts[1] = {1}, txs[3] = {1, text_len, m.text_dim},
+                      ims[3] = {1, 257, m.image_dim};
+        svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
+        svg_tensor *t = host.add(ctx, 1, ts, {500.f}, "timestep");
+        svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * m.text_dim, 2), "text");
+        svg_tensor *image = m.has_image ? host.add(ctx, 3, ims, randn(257 * m.image_dim, 3), "image") : nullptr;
+        svg_tensor *y = wan_transformer_forward(ctx, m, x, t, text, image, act, &host, attn);
+        svg_graph *g = svg_graph_new(ctx);
+        svg_gallocr *ga = svg_gallocr_new(be);
+        ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload();
+        std::vector<double> ms;
+        for (int r = 0; ok && r < reps + 1; r++) {
+            const auto t0 = std::chrono::steady_clock::now();
+            ok = svg_backend_graph_compute(be, g);
+            svg_backend_synchronize(be);
+            const auto t1 = std::chrono::steady_clock::now();
+            if (r >= 1) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        }
+        if (ok) {
+            std::sort(ms.begin(), ms.end());
+            char how[128] = "dense attention";
+            if (attn)
+                snprintf(how, sizeof how, "Sparse VideoGen attention (density %.2f, %d rows, first %d layers dense)", attn->density,
+                         attn->rows, attn->dense_layers);
+            printf("wan transformer %s: %lldx%lldx%lld frames, %lld tokens, %lld text, %s activations, %s: %.1f ms (median of %d), "
+                   "peak device memory %.2f GiB\n",
+                   path.c_str(), (long long)width, (long long)height, (long long)frames, (long long)tokens, (long long)text_len,
+                   svg_type_name(act), how, ms[ms.size() / 2], reps, svg_backend_cuda_peak_memory(be) / 1073741824.0);
+            fflush(stdout);
+        } else {
+            fprintf(stderr, "svg-bench: %s\n", svg_last_error());
+        }
+        svg_gallocr_free(ga);
+        svg_graph_free(g);
+        svg_context_free(ctx);
+        if (!ok || !sparse) break;
     }
-    if (ok) {
-        std::sort(ms.begin(), ms.end());
-        const size_t peak = svg_backend_cuda_peak_memory(be);
-        printf("wan transformer %s: %lldx%lldx%lld frames, %lld tokens, %lld text, %s activations: %.1f ms (median of %d), "
-               "peak device memory %.2f GiB\n",
-               path.c_str(), (long long)width, (long long)height, (long long)frames, (long long)tokens, (long long)text_len,
-               svg_type_name(act), ms[ms.size() / 2], reps, peak / 1073741824.0);
-    } else {
-        fprintf(stderr, "svg-bench: %s\n", svg_last_error());
-    }
-    svg_gallocr_free(ga);
-    svg_graph_free(g);
-    svg_context_free(ctx);
     svg_gguf_free(f);
     return ok ? 0 : 1;
 }
@@ -265,6 +308,7 @@ int main(int argc, char **argv) {
     std::string backend = "cuda", only, model;
     int reps = 10, batch = 1;
     int64_t frames = 81, height = 480, width = 832, text_len = 512;
+    double svg_density = 0, svg_dense_layers = 0.025;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -275,13 +319,20 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--height") && i + 1 < argc) height = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--width") && i + 1 < argc) width = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--text") && i + 1 < argc) text_len = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--svg") && i + 1 < argc) svg_density = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--svg-dense-layers") && i + 1 < argc) svg_dense_layers = atof(argv[++i]);
         else {
             fprintf(stderr,
                     "usage: %s [--backend cuda|cpu] [--only SUBSTRING] [--reps N] [--batch N]\n"
-                    "       %s --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]\n",
+                    "       %s --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]\n"
+                    "          [--svg DENSITY [--svg-dense-layers SHARE (default 0.025)]]\n",
                     argv[0], argv[0]);
             return 2;
         }
+    }
+    if (svg_density < 0 || svg_density > 1 || svg_dense_layers < 0 || svg_dense_layers > 1) {
+        fprintf(stderr, "svg-bench: --svg DENSITY and --svg-dense-layers SHARE must be in [0, 1]\n");
+        return 2;
     }
     if (!model.empty() && (frames < 1 || (frames - 1) % 4 || height <= 0 || width <= 0 || height % 16 || width % 16 || text_len < 1)) {
         fprintf(stderr, "svg-bench: --frames must be 4k+1, --height/--width positive multiples of 16, --text ≥ 1\n");
@@ -293,7 +344,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!model.empty()) {
-        const int rc = bench_model(be, model, backend == "cpu" ? SVG_TYPE_F32 : SVG_TYPE_BF16, frames, height, width, text_len, reps);
+        wan_sparse_attention sparse;
+        sparse.enabled = true;
+        sparse.density = svg_density;
+        const int rc = bench_model(be, model, backend == "cpu" ? SVG_TYPE_F32 : SVG_TYPE_BF16, frames, height, width, text_len, reps,
+                                   svg_density > 0 ? &sparse : nullptr, svg_dense_layers);
         svg_backend_free(be);
         return rc;
     }

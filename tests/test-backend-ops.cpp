@@ -418,6 +418,15 @@ std::vector<OpCase> all_cases() {
                                       svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), m, 1.0f / std::sqrt((float)q.D), &q.l, 16, 3);
         }});
     }
+    // profiling with two groups of 64 samples (100 rows) and GQA (4 query
+    // heads on 2 key/value heads), keys split into several chunks
+    c.push_back({"sparse_profile_rows100_gqa", [](S *x, E t) {
+        const int p[4] = {0, 2, 1, 3};
+        const svg_sparse_layout l{0, 5, 60, 0, 1, 64};
+        const int64_t L = 300;
+        return svg_sparse_profile(x, svg_permute(x, T(x, t, {1, L, 4, 128}), p), svg_permute(x, T(x, t, {1, L, 2, 128}), p),
+                                  svg_permute(x, T(x, t, {1, L, 2, 128}), p), nullptr, 1.0f / std::sqrt(128.f), &l, 100, 5);
+    }});
     for (int64_t D : {64, 5})
         for (bool inverse : {false, true}) {
             const svg_sparse_layout l{7, 5, 12, 3, 1, 16};
