@@ -662,19 +662,24 @@ struct svg_gen_params {
      * width × height as the reference pipeline does); NULL for T2V */
     const uint8_t *image;
     int image_width, image_height;
+    int fps;                     /* frames per second the model was made for (for the caller's file) */
     /* Sparse VideoGen in the transformer's self-attention (see above): on/off,
      * target density, profiled rows per head, and the shares of steps and of
-     * layers that stay dense (the first floor(share · count)) */
+     * layers that stay dense (the first floor(share · count)); a negative
+     * share: the model's default for the video size (svg.sparse.* metadata) */
     bool svg;
     float svg_density;
     int svg_rows;
     float svg_dense_steps, svg_dense_layers;
+    bool svg_stats; /* count each layer's head decisions (svg_model_sparse_stats); costs a sync per forward */
 };
-/* Defaults from the model's metadata: 832×480, 81 frames, 50 steps, cfg 5.0,
- * the flow shift of the converted scheduler config (else 3.0), UniPC, seed 42,
- * the release's negative prompt; prompt "" and no image. Sparse VideoGen off
- * for now (its CUDA profiling kernel is not fast yet), density 0.3, 64 rows,
- * dense for the first 25% of steps and 2.5% of layers (Wan 2.1 at 480p). */
+/* Defaults from the model file's metadata (svg.gen.*, svg.sparse.*, written by
+ * svg-convert), else Wan 2.1's: 832×480, 81 frames, 50 steps, cfg 5.0, 16
+ * fps, the flow shift of the converted scheduler config (else 3.0), UniPC,
+ * seed 42, the release's negative prompt; prompt "" and no image. Sparse
+ * VideoGen on for Wan 2.1 at density 0.3 with 64 rows; dense shares -1: the
+ * first 25% of steps and 2.5% of layers below 1280×720 pixels, 20% and 3%
+ * from there (the paper's Wan 2.1 settings). */
 struct svg_gen_params svg_gen_default_params(const struct svg_model *m);
 
 /* Bytes of the frames p produces: frames × height × width × 3; 0 + error when
@@ -707,6 +712,18 @@ struct svg_gen_stats {
     size_t peak_device_bytes; /* CUDA: peak memory of the backend since load; 0 on the CPU */
 };
 const struct svg_gen_stats *svg_model_stats(const struct svg_model *m);
+
+/* Sparse VideoGen per transformer layer, from the last svg_generate with
+ * svg_stats: heads decided spatial / temporal, summed over the sparse
+ * forwards (steps, guidance passes, batch items), and the share of
+ * query-key pairs the layer computed over all forwards (1 for a layer or a
+ * step kept dense). Returns the number of layers (*layers points to that
+ * many, valid until the next svg_generate); 0 when none were collected. */
+struct svg_sparse_layer_stats {
+    int64_t spatial, temporal;
+    double density;
+};
+int svg_model_sparse_stats(const struct svg_model *m, const struct svg_sparse_layer_stats **layers);
 
 #ifdef __cplusplus
 }

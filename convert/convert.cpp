@@ -432,6 +432,25 @@ bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const
     return true;
 }
 
+// What svg_gen_default_params (and so svg-run) starts from for a family's
+// pipeline, written where the file holds its transformer: the release's
+// generation settings, and Sparse VideoGen's from the paper's Wan 2.1 runs
+// (dense warm-up: the first 25% of steps and 2.5% of layers at 480p, 20% and
+// 3% from 1280×720 pixels).
+bool add_generation_defaults(svg_gguf_writer *w, const std::vector<component> &comps) {
+    bool wan = false;
+    for (const component &c : comps) wan = wan || (c.name == "transformer" && std::string(c.arch->family) == "wan");
+    if (!wan) return true;
+    return svg_gguf_writer_set_u32(w, "svg.gen.width", 832) && svg_gguf_writer_set_u32(w, "svg.gen.height", 480) &&
+           svg_gguf_writer_set_u32(w, "svg.gen.frames", 81) && svg_gguf_writer_set_u32(w, "svg.gen.steps", 50) &&
+           svg_gguf_writer_set_f32(w, "svg.gen.cfg", 5.0f) && svg_gguf_writer_set_u32(w, "svg.gen.fps", 16) &&
+           svg_gguf_writer_set_bool(w, "svg.sparse.enabled", true) && svg_gguf_writer_set_f32(w, "svg.sparse.density", 0.3f) &&
+           svg_gguf_writer_set_u32(w, "svg.sparse.rows", 64) && svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps", 0.25f) &&
+           svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers", 0.025f) &&
+           svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps_720p", 0.2f) &&
+           svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers_720p", 0.03f);
+}
+
 // Sampler defaults from a diffusers scheduler_config.json (scalar keys only).
 bool add_scheduler(svg_gguf_writer *w, const std::string &path) {
     std::ifstream f(path);
@@ -573,7 +592,7 @@ bool convert(const svg_convert_options &opt) {
     if (name.empty())
         name = opt.random ? name_from_path(opt.sources[0].config_path, opt.sources[0].component) + "-random"
                           : name_from_path(opt.sources[0].path, opt.sources[0].component);
-    if (!set_metadata(w.get(), comps, name)) return false;
+    if (!set_metadata(w.get(), comps, name) || !add_generation_defaults(w.get(), comps)) return false;
     if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path)) return false;
     if (!opt.scheduler_config_path.empty() && !add_scheduler(w.get(), opt.scheduler_config_path)) return false;
     if (!opt.tokenizer_path.empty()) log("tokenizer: " + opt.tokenizer_path);

@@ -25,11 +25,12 @@ namespace {
 struct options {
     std::string model, prompt, out = "out.avi", negative, image;
     bool has_negative = false;  // else the API's default (the release's)
-    int width = 832, height = 480, frames = 81, steps = 50, fps = 16, threads = 0;
-    float cfg = 5.0f, shift = 0.0f;  // shift 0: the model's scheduler default, else 3.0
+    // 0 (cfg, shift: negative / 0): the model's defaults from its metadata
+    int width = 0, height = 0, frames = 0, steps = 0, fps = 0, threads = 0;
+    float cfg = -1.f, shift = 0.0f;
     uint64_t seed = 42;
     std::string sampler = "unipc", backend = "cuda", dtype, text_encoder_device;
-    bool quiet = false, json = false, vae_tiling = false, compare_dense = false;
+    bool quiet = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
     // Sparse VideoGen (negative: the API's defaults)
     int svg = -1, svg_rows = -1;
     float svg_density = -1.f, svg_dense_steps = -1.f, svg_dense_layers = -1.f;
@@ -39,9 +40,10 @@ const char *k_usage =
     "usage: svg-run MODEL.gguf \"prompt\" [options]\n"
     "  -o, --output PATH      .avi (default out.avi), .mp4/.webm (needs ffmpeg), or a folder for PNG frames\n"
     "      --negative TEXT    negative prompt (default: the release's)\n"
-    "      --width W --height H --frames N   video size (multiples of 16; N = 4k+1); default 832x480x81\n"
-    "      --steps N          denoising steps (default 50)\n"
-    "      --cfg G            classifier-free guidance (default 5.0; ≤ 1 disables)\n"
+    "      --width W --height H --frames N   video size (multiples of 16; N = 4k+1); default: the model's,\n"
+    "                         832x480x81 for Wan 2.1 (its 14B also makes 1280x720)\n"
+    "      --steps N          denoising steps (default: the model's, 50)\n"
+    "      --cfg G            classifier-free guidance (default: the model's, 5.0; ≤ 1 disables)\n"
     "      --shift S          flow shift (default: the model's scheduler, else 3.0)\n"
     "      --sampler unipc|euler\n"
     "      --seed N           noise seed (default 42; same video on every backend)\n"
@@ -50,14 +52,16 @@ const char *k_usage =
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
-    "      --svg / --no-svg   Sparse VideoGen attention (default off until its CUDA profiling is fast)\n"
+    "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for Wan 2.1)\n"
     "      --svg-density D    share of attention computed (default 0.3)\n"
     "      --svg-rows N       query rows profiled per head (default 64)\n"
-    "      --svg-dense-steps F / --svg-dense-layers F   shares kept dense (default 0.25 / 0.025)\n"
+    "      --svg-dense-steps F / --svg-dense-layers F   shares of steps / layers kept dense\n"
+    "                         (default 0.25 / 0.025; from 1280x720: 0.2 / 0.03)\n"
+    "      --svg-stats        print per layer the spatial / temporal head split and the density computed\n"
     "      --compare-dense    render the same seed dense and with Sparse VideoGen: PSNR, SSIM, both times\n"
     "                         (writes the Sparse VideoGen video)\n"
     "  -t, --threads N        CPU threads\n"
-    "      --fps N            frames per second of the file (default 16)\n"
+    "      --fps N            frames per second of the file (default: the model's, 16)\n"
     "  -q, --quiet            no progress output\n"
     "      --json             print the summary as JSON on stdout\n";
 
@@ -104,6 +108,7 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         else if (a == "--text-encoder-device") ok = val(&o->text_encoder_device);
         else if (a == "--vae-tiling") o->vae_tiling = true;
         else if (a == "--compare-dense") o->compare_dense = true;
+        else if (a == "--svg-stats") o->svg_stats = true;
         else if (a == "--svg") o->svg = 1;
         else if (a == "--no-svg") o->svg = 0;
         else if (a == "--svg-density") ok = num(&o->svg_density, 1e-6, 1);
@@ -120,7 +125,7 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
     o->model = pos[0];
     o->prompt = pos[1];
     if (o->width % 16 || o->height % 16) return *err = "width and height must be multiples of 16, got " + std::to_string(o->width) + "x" + std::to_string(o->height), false;
-    if ((o->frames - 1) % 4) return *err = "frames must be 4k+1 (e.g. 81), got " + std::to_string(o->frames), false;
+    if (o->frames && (o->frames - 1) % 4) return *err = "frames must be 4k+1 (e.g. 81), got " + std::to_string(o->frames), false;
     if (o->sampler != "unipc" && o->sampler != "euler") return *err = "sampler must be unipc or euler", false;
     if (o->backend != "cuda" && o->backend != "cpu") return *err = "backend must be cuda or cpu", false;
     if (!o->text_encoder_device.empty() && o->text_encoder_device != "cpu") return *err = "--text-encoder-device takes cpu", false;
@@ -193,11 +198,13 @@ int main(int argc, char **argv) {
     svg_gen_params p = svg_gen_default_params(m.get());
     p.prompt = o.prompt.c_str();
     if (o.has_negative) p.negative_prompt = o.negative.c_str();
-    p.width = o.width;
-    p.height = o.height;
-    p.frames = o.frames;
-    p.steps = o.steps;
-    p.cfg = o.cfg;
+    if (o.width) p.width = o.width;
+    if (o.height) p.height = o.height;
+    if (o.frames) p.frames = o.frames;
+    if (o.steps) p.steps = o.steps;
+    if (o.cfg >= 0.f) p.cfg = o.cfg;
+    if (o.fps) p.fps = o.fps;
+    p.svg_stats = o.svg_stats;
     if (o.shift != 0.0f) p.shift = o.shift;
     p.sampler = o.sampler == "euler" ? SVG_SAMPLER_EULER : SVG_SAMPLER_UNIPC;
     p.seed = o.seed;
@@ -245,23 +252,51 @@ int main(int argc, char **argv) {
                     ssim, st.denoise_s, dense_st.denoise_s, st.denoise_s > 0 ? dense_st.denoise_s / st.denoise_s : 0.0);
     }
 
+    // --svg-stats: per layer, the heads' split and the share of pairs computed
+    const svg_sparse_layer_stats *ls = nullptr;
+    const int n_layers = o.svg_stats ? svg_model_sparse_stats(m.get(), &ls) : 0;
+    double overall = 0;
+    for (int i = 0; i < n_layers; i++) overall += ls[i].density / n_layers;
+    if (o.svg_stats && !p.svg) fprintf(stderr, "svg-run: --svg-stats: Sparse VideoGen is off (--no-svg), nothing to report\n");
+    if (n_layers > 0) {
+        fprintf(stderr, "svg-run: Sparse VideoGen per layer (heads decided over all sparse forwards)\n  layer  spatial  temporal  density\n");
+        for (int i = 0; i < n_layers; i++) {
+            const int64_t n = ls[i].spatial + ls[i].temporal;
+            if (n == 0) fprintf(stderr, "  %5d        -         -    %.3f  (dense)\n", i, ls[i].density);
+            else fprintf(stderr, "  %5d   %5.1f%%    %5.1f%%    %.3f\n", i, 100.0 * ls[i].spatial / n, 100.0 * ls[i].temporal / n, ls[i].density);
+        }
+        fprintf(stderr, "  attention density over all layers and steps: %.3f\n", overall);
+    }
+
     const int F = p.frames, H = p.height, W = p.width;
-    if (!svg_video_write(o.out, rgb.data(), F, H, W, o.fps)) return fail(svg_last_error());
+    if (!svg_video_write(o.out, rgb.data(), F, H, W, p.fps)) return fail(svg_last_error());
     const double total = now() - t0;
     const double peak_gib = st.peak_device_bytes / 1073741824.0;
     if (o.json) {
-        char extra[256] = "";
+        std::string extra;
+        char buf[256];
         if (o.compare_dense) {
             char db[32] = "null";  // identical videos: infinite PSNR, which JSON cannot hold
             if (std::isfinite(psnr)) snprintf(db, sizeof db, "%.4f", psnr);
-            snprintf(extra, sizeof extra, ", \"compare_dense\": {\"psnr_db\": %s, \"ssim\": %.6f, \"dense_denoise_s\": %.3f}", db, ssim,
+            snprintf(buf, sizeof buf, ", \"compare_dense\": {\"psnr_db\": %s, \"ssim\": %.6f, \"dense_denoise_s\": %.3f}", db, ssim,
                      dense_st.denoise_s);
+            extra += buf;
+        }
+        if (n_layers > 0) {
+            snprintf(buf, sizeof buf, ", \"svg_density\": %.6f, \"svg_layers\": [", overall);
+            extra += buf;
+            for (int i = 0; i < n_layers; i++) {
+                snprintf(buf, sizeof buf, "%s{\"spatial\": %lld, \"temporal\": %lld, \"density\": %.6f}", i ? ", " : "",
+                         (long long)ls[i].spatial, (long long)ls[i].temporal, ls[i].density);
+                extra += buf;
+            }
+            extra += "]";
         }
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
                "\"svg\": %s, \"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, "
                "\"peak_device_gib\": %.3f%s}\n",
                o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), p.svg ? "true" : "false",
-               st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, extra);
+               st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, extra.c_str());
     }
     if (!o.quiet)
         fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, peak device memory %.2f GiB\n",

@@ -31,7 +31,15 @@ struct svg_model {
     bool i2v = false, has_image_encoder = false;
     int64_t patch_h = 2, patch_w = 2;
     svg_tokenizer tok;
+    // generation defaults (svg.gen.* / svg.sparse.* metadata, else Wan 2.1's)
+    int width = 832, height = 480, frames = 81, steps = 50, fps = 16;
+    float cfg = 5.0f;
+    bool svg = true;
+    float svg_density = 0.3f;
+    int svg_rows = 64;
+    float dense_steps = 0.25f, dense_layers = 0.025f, dense_steps_720p = 0.2f, dense_layers_720p = 0.03f;
     svg_gen_stats stats{};
+    std::vector<svg_sparse_layer_stats> sparse_stats;
     ~svg_model() {
         svg_backend_free(be);
         svg_gguf_free(f);
@@ -78,6 +86,37 @@ struct progress_hook {
 };
 
 bool cancelled() { return svg_err(false, "svg_generate: cancelled by the progress callback"); }
+
+// svg.gen.* and svg.sparse.* (svg-convert writes them; files without them
+// keep the built-in Wan 2.1 values). Values out of range are refused.
+bool read_generation_defaults(svg_model *m) {
+    auto get_int = [&](const char *key, int *v, int lo, int hi) {
+        int64_t x;
+        if (!svg_gguf_get_int(m->f, key, &x)) return true;
+        if (x < lo || x > hi) return svg_err(false, "model metadata %s = %lld is out of range [%d, %d]", key, (long long)x, lo, hi);
+        *v = (int)x;
+        return true;
+    };
+    auto get_float = [&](const char *key, float *v, double lo, double hi) {
+        double x;
+        if (!svg_gguf_get_float(m->f, key, &x)) return true;
+        if (!(x >= lo && x <= hi)) return svg_err(false, "model metadata %s = %g is out of range [%g, %g]", key, x, lo, hi);
+        *v = (float)x;
+        return true;
+    };
+    const int64_t ki = svg_gguf_find_key(m->f, "svg.sparse.enabled");
+    if (ki >= 0) {
+        if (svg_gguf_kv_type(m->f, ki) != SVG_GGUF_BOOL) return svg_err(false, "model metadata svg.sparse.enabled is not a bool");
+        m->svg = svg_gguf_get_bool(m->f, ki);
+    }
+    return get_int("svg.gen.width", &m->width, 16, 16384) && get_int("svg.gen.height", &m->height, 16, 16384) &&
+           get_int("svg.gen.frames", &m->frames, 1, 4097) && get_int("svg.gen.steps", &m->steps, 1, 10000) &&
+           get_int("svg.gen.fps", &m->fps, 1, 1000) && get_float("svg.gen.cfg", &m->cfg, 0, 100) &&
+           get_float("svg.sparse.density", &m->svg_density, 1e-6, 1) && get_int("svg.sparse.rows", &m->svg_rows, 1, 65536) &&
+           get_float("svg.sparse.dense_steps", &m->dense_steps, 0, 1) && get_float("svg.sparse.dense_layers", &m->dense_layers, 0, 1) &&
+           get_float("svg.sparse.dense_steps_720p", &m->dense_steps_720p, 0, 1) &&
+           get_float("svg.sparse.dense_layers_720p", &m->dense_layers_720p, 0, 1);
+}
 
 }  // namespace
 
@@ -127,6 +166,7 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
     double s = 3.0;
     svg_gguf_get_float(m->f, "svg.scheduler.flow_shift", &s);
     m->default_shift = (float)s;
+    if (!read_generation_defaults(m.get())) return nullptr;
 
     const int64_t ti = svg_gguf_find_key(m->f, "svg.tokenizer.model");
     const char *fmt = svg_gguf_get_string(m->f, "svg.tokenizer.format");
@@ -162,6 +202,11 @@ bool svg_model_is_i2v(const svg_model *m) { return m && m->i2v; }
 
 const svg_gen_stats *svg_model_stats(const svg_model *m) { return m ? &m->stats : nullptr; }
 
+int svg_model_sparse_stats(const svg_model *m, const svg_sparse_layer_stats **layers) {
+    if (layers) *layers = m && !m->sparse_stats.empty() ? m->sparse_stats.data() : nullptr;
+    return m ? (int)m->sparse_stats.size() : 0;
+}
+
 const char *svg_stage_name(svg_stage stage) {
     switch (stage) {
         case SVG_STAGE_TEXT_ENCODE: return "text_encode";
@@ -176,21 +221,25 @@ svg_gen_params svg_gen_default_params(const svg_model *m) {
     svg_gen_params p;
     p.prompt = "";
     p.negative_prompt = k_default_negative;
-    p.width = 832;
-    p.height = 480;
-    p.frames = 81;
-    p.steps = 50;
-    p.cfg = 5.0f;
-    p.shift = m ? m->default_shift : 3.0f;
+    const svg_model defaults;  // the built-in values, without a model
+    const svg_model &d = m ? *m : defaults;
+    p.width = d.width;
+    p.height = d.height;
+    p.frames = d.frames;
+    p.steps = d.steps;
+    p.cfg = d.cfg;
+    p.shift = d.default_shift;
     p.sampler = SVG_SAMPLER_UNIPC;
     p.seed = 42;
     p.image = nullptr;
     p.image_width = p.image_height = 0;
-    p.svg = false;
-    p.svg_density = 0.3f;
-    p.svg_rows = 64;
-    p.svg_dense_steps = 0.25f;
-    p.svg_dense_layers = 0.025f;
+    p.fps = d.fps;
+    p.svg = d.svg;
+    p.svg_density = d.svg_density;
+    p.svg_rows = d.svg_rows;
+    p.svg_dense_steps = -1.f;  // the model's, for the size generated
+    p.svg_dense_layers = -1.f;
+    p.svg_stats = false;
     return p;
 }
 
@@ -199,8 +248,9 @@ size_t svg_gen_output_size(const svg_gen_params *p) {
     if (p->width < 16 || p->height < 16 || p->width % 16 || p->height % 16)
         return svg_err<size_t>(0, "width and height must be multiples of 16, got %dx%d", p->width, p->height);
     if (p->frames < 1 || (p->frames - 1) % 4) return svg_err<size_t>(0, "frames must be 4k+1 (e.g. 81), got %d", p->frames);
-    if (p->svg && (!(p->svg_density > 0.f && p->svg_density <= 1.f) || p->svg_rows < 1 || p->svg_dense_steps < 0.f || p->svg_dense_layers < 0.f))
-        return svg_err<size_t>(0, "sparse attention: density must be in (0, 1], rows ≥ 1, dense shares ≥ 0 (got %g, %d, %g, %g)",
+    if (p->svg && (!(p->svg_density > 0.f && p->svg_density <= 1.f) || p->svg_rows < 1 || !(p->svg_dense_steps <= 1.f) ||
+                   !(p->svg_dense_layers <= 1.f)))
+        return svg_err<size_t>(0, "sparse attention: density must be in (0, 1], rows ≥ 1, dense shares ≤ 1 (got %g, %d, %g, %g)",
                                p->svg_density, p->svg_rows, p->svg_dense_steps, p->svg_dense_layers);
     return (size_t)p->frames * p->height * p->width * 3;
 }
@@ -209,6 +259,7 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
     if (!m || !p) return svg_err(false, "svg_generate: no model or parameters");
     const double t0 = now();
     m->stats = svg_gen_stats{};
+    m->sparse_stats.clear();
     svg_gen_stats &st = m->stats;
     // ---- every check before any stage runs
     const size_t need = svg_gen_output_size(p);
@@ -304,12 +355,18 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         d.shift = p->shift;
         d.sampler = p->sampler == SVG_SAMPLER_EULER ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
         d.act = m->act;
+        // dense shares: the caller's, else the model's for this size
+        const bool hd = (int64_t)p->width * p->height >= 1280 * 720;
+        const double dense_steps = p->svg_dense_steps >= 0.f ? p->svg_dense_steps : hd ? m->dense_steps_720p : m->dense_steps;
+        const double dense_layers = p->svg_dense_layers >= 0.f ? p->svg_dense_layers : hd ? m->dense_layers_720p : m->dense_layers;
         d.sparse.enabled = p->svg;
         d.sparse.density = p->svg_density;
         d.sparse.rows = p->svg_rows;
-        d.sparse.dense_layers = (int)std::floor(p->svg_dense_layers * (double)tr.layers);
+        d.sparse.dense_layers = (int)std::floor(dense_layers * (double)tr.layers);
         d.sparse.seed = (uint32_t)p->seed;
-        d.sparse_dense_steps = p->svg_dense_steps;
+        d.sparse_dense_steps = dense_steps;
+        wan_denoise_options::sparse_stats counts;
+        if (p->svg && p->svg_stats) d.stats = &counts;
         d.progress = [&](int done, int total) {
             if (done == total) st.denoise_s = now() - t_den;
             hook(SVG_STAGE_DENOISE, done, total);
@@ -318,6 +375,14 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         if (!hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
         if (!wan_denoise(tr, be, in, d)) return hook.stop ? cancelled() : false;
         if (hook.stop) return cancelled();
+        // per layer: heads decided, and the share of pairs over all forwards
+        m->sparse_stats.clear();
+        const int forwards = counts.sparse_forwards + counts.dense_forwards;
+        for (size_t i = 0; d.stats && forwards > 0 && i < counts.spatial.size(); i++) {
+            const bool sparse_layer = (int64_t)i >= d.sparse.dense_layers;
+            const double sparse_share = sparse_layer ? (double)counts.sparse_forwards / forwards : 0.0;
+            m->sparse_stats.push_back({counts.spatial[i], counts.temporal[i], 1.0 - sparse_share * (1.0 - counts.band_density)});
+        }
     }
     st.denoise_s = now() - t_den;
 

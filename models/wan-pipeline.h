@@ -33,6 +33,13 @@ struct wan_denoise_options {
     // floor(sparse_dense_steps · steps) steps (the paper's warm-up)
     wan_sparse_attention sparse;
     double sparse_dense_steps = 0.25;
+    // When set, filled with Sparse VideoGen's per-block head decisions
+    // (reading them back costs a synchronization per forward).
+    struct sparse_stats {
+        std::vector<int64_t> spatial, temporal;  // per block: heads decided, summed over forwards and batch items
+        int sparse_forwards = 0, dense_forwards = 0;
+        double band_density = 1.0;  // density of the band mask of the sparse forwards
+    } *stats = nullptr;
     // called after every step: (step done, steps)
     std::function<void(int, int)> progress;
     // polled before every transformer forward: true stops the loop, and

@@ -19,6 +19,7 @@ struct builder {
     svg_context *ctx;
     const wan_transformer &m;
     enum svg_type act;
+    std::vector<T *> *kinds_out = nullptr;  // wan_sparse_attention::kinds
 
     T *W(const std::string &name) const { return m.w.get(name); }
     T *linear(T *x, const std::string &name) const { return svg_linear(ctx, x, W(name + ".weight"), m.w.get_opt(name + ".bias")); }
@@ -42,6 +43,10 @@ struct builder {
         T *o;
         if (sparse) {
             T *kinds = svg_sparse_profile(ctx, heads(split(q)), heads(split(k)), heads(split(v)), nullptr, scale, sparse, rows, seed);
+            if (kinds && kinds_out) {
+                svg_set_output(kinds);
+                kinds_out->push_back(kinds);
+            }
             auto moved = [&](T *x) { return heads(svg_sparse_permute(ctx, split(x), kinds, sparse, false)); };
             o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), nullptr, scale, sparse);
             o = kinds && o ? svg_sparse_permute(ctx, o, kinds, sparse, true) : nullptr;
@@ -135,6 +140,12 @@ bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m
     return true;
 }
 
+svg_sparse_layout wan_sparse_layout(const wan_transformer &m, int64_t frames, int64_t height, int64_t width, double density) {
+    svg_sparse_layout l{0, frames / m.patch[0], (height / m.patch[1]) * (width / m.patch[2]), 0, 1, 0};
+    l.band = svg_sparse_band_for_density(&l, density, 128);
+    return l;
+}
+
 svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, svg_tensor *x, svg_tensor *t, svg_tensor *text,
                                     svg_tensor *image, enum svg_type act, svg_host_inputs *host, const wan_sparse_attention *sparse) {
     if (!x || !t || !text) return svg_err<T *>(nullptr, "wan: missing input");
@@ -152,7 +163,7 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
     if (!m.has_image && image) return svg_err<T *>(nullptr, "wan: encoder_hidden_states_image given to a T2V transformer");
     if (image && (image->n_dims != 3 || image->ne[0] != B || image->ne[2] != m.image_dim))
         return svg_err<T *>(nullptr, "wan: encoder_hidden_states_image %s must be [%lld, L, %lld]", svg_shape_string(image).c_str(), (long long)B, (long long)m.image_dim);
-    builder b{ctx, m, act};
+    builder b{ctx, m, act, sparse && sparse->enabled ? sparse->kinds : nullptr};
     const int64_t L = F * Hp * Wp;
 
     // 3D RoPE positions (frame, row, column) of each patch token
@@ -189,15 +200,10 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
         img = svg_layer_norm(ctx, img, b.W(p + "norm2.weight"), b.W(p + "norm2.bias"), 1e-5f);
     }
 
-    // Sparse VideoGen: frames × tokens-per-frame after patching, no text in
-    // self-attention, one sink frame; the band from the target density
-    svg_sparse_layout layout{0, F, Hp * Wp, 0, 1, 0};
     const bool sparse_on = sparse && sparse->enabled;
-    if (sparse_on) {
-        if (!(sparse->density > 0.0) || sparse->rows < 1)
-            return svg_err<T *>(nullptr, "wan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
-        layout.band = svg_sparse_band_for_density(&layout, sparse->density, 128);
-    }
+    if (sparse_on && (!(sparse->density > 0.0) || sparse->rows < 1))
+        return svg_err<T *>(nullptr, "wan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
+    const svg_sparse_layout layout = wan_sparse_layout(m, x->ne[2], x->ne[3], x->ne[4], sparse_on ? sparse->density : 1.0);
     for (int64_t i = 0; i < m.layers; i++) {
         const bool sparse_layer = sparse_on && i >= sparse->dense_layers;
         h = b.block(h, temb6, txt, img, rope_pos, i, sparse_layer ? &layout : nullptr, sparse_on ? sparse->rows : 0,

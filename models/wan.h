@@ -2,6 +2,8 @@
 // WanTransformer3DModel.
 #pragma once
 
+#include <vector>
+
 #include "models/model-file.h"
 
 struct wan_transformer {
@@ -24,7 +26,16 @@ struct wan_sparse_attention {
     int rows = 64;         // query rows sampled per head for profiling
     int dense_layers = 0;  // the first blocks stay dense
     uint32_t seed = 0;     // profiling's sample rows
+    // When set, each sparse block's profiling result (svg_sparse_profile's
+    // f32 [B, H, 3], marked as a graph output so it survives the compute)
+    // is appended here in block order: what --svg-stats reads back.
+    std::vector<svg_tensor *> *kinds = nullptr;
 };
+
+// Sparse VideoGen's layout of the self-attention of latents [B, C, frames,
+// height, width]: frames × tokens-per-frame after patching, no text (text
+// enters by cross-attention), one sink frame, the band of the target density.
+svg_sparse_layout wan_sparse_layout(const wan_transformer &m, int64_t frames, int64_t height, int64_t width, double density);
 
 // Read the hyper-parameters and upload the weights of the "transformer"
 // component to the backend.

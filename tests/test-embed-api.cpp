@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -82,8 +83,69 @@ TEST_F(EmbedApi, DefaultsFromTheModel) {
     EXPECT_GT(strlen(p.negative_prompt), 100u);  // the release's
     EXPECT_EQ(p.image, nullptr);
     EXPECT_EQ(svg_gen_output_size(&p), (size_t)81 * 480 * 832 * 3);
+    EXPECT_EQ(p.fps, 16);
+    // Sparse VideoGen on for Wan, the paper's settings; dense shares by size
+    EXPECT_TRUE(p.svg);
+    EXPECT_FLOAT_EQ(p.svg_density, 0.3f);
+    EXPECT_EQ(p.svg_rows, 64);
+    EXPECT_LT(p.svg_dense_steps, 0.f);
+    EXPECT_LT(p.svg_dense_layers, 0.f);
+    EXPECT_FALSE(p.svg_stats);
     EXPECT_FALSE(svg_model_is_i2v(model));
     EXPECT_STREQ(svg_model_backend_name(model), "CPU");
+}
+
+// The defaults come from the file's svg.gen.* / svg.sparse.* metadata: a
+// copy with other values there gives those values; with the keys renamed
+// (a file from before they existed) the built-in Wan 2.1 values.
+std::string slurp_file(const std::string &p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+void spit_file(const std::string &p, const std::string &bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+// GGUF key/value: key string, u32 type, value. Overwrites the value (same
+// size) of `key` and, if rename, one letter of the key.
+void patch_kv(std::string *gguf, const std::string &key, const void *value, size_t size, bool rename) {
+    const size_t at = gguf->find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    gguf->replace(at + key.size() + 4, size, (const char *)value, size);
+    if (rename) (*gguf)[at + key.size() - 1] = '_';
+}
+TEST_F(EmbedApi, DefaultsComeFromTheMetadata) {
+    const std::string bytes = slurp_file(path);
+    for (bool rename : {false, true}) {
+        std::string g = bytes;
+        const uint32_t width = 640, height = 368, frames = 33, steps = 20, fps = 24, rows = 32;
+        const float cfg = 4.5f, density = 0.2f;
+        const uint8_t off = 0;
+        patch_kv(&g, "svg.gen.width", &width, 4, rename);
+        patch_kv(&g, "svg.gen.height", &height, 4, rename);
+        patch_kv(&g, "svg.gen.frames", &frames, 4, rename);
+        patch_kv(&g, "svg.gen.steps", &steps, 4, rename);
+        patch_kv(&g, "svg.gen.fps", &fps, 4, rename);
+        patch_kv(&g, "svg.gen.cfg", &cfg, 4, rename);
+        patch_kv(&g, "svg.sparse.enabled", &off, 1, rename);
+        patch_kv(&g, "svg.sparse.density", &density, 4, rename);
+        patch_kv(&g, "svg.sparse.rows", &rows, 4, rename);
+        const std::string edited = tmp("edited.gguf");
+        spit_file(edited, g);
+        svg_model_params mp = svg_model_default_params();
+        mp.backend = "cpu";
+        svg_model *m = svg_model_load(edited.c_str(), &mp);
+        ASSERT_NE(m, nullptr) << svg_last_error();
+        const svg_gen_params p = svg_gen_default_params(m);
+        EXPECT_EQ(p.width, rename ? 832 : 640);
+        EXPECT_EQ(p.height, rename ? 480 : 368);
+        EXPECT_EQ(p.frames, rename ? 81 : 33);
+        EXPECT_EQ(p.steps, rename ? 50 : 20);
+        EXPECT_EQ(p.fps, rename ? 16 : 24);
+        EXPECT_FLOAT_EQ(p.cfg, rename ? 5.0f : 4.5f);
+        EXPECT_EQ(p.svg, rename);
+        EXPECT_FLOAT_EQ(p.svg_density, rename ? 0.3f : 0.2f);
+        EXPECT_EQ(p.svg_rows, rename ? 64 : 32);
+        svg_model_free(m);
+        unlink(edited.c_str());
+    }
 }
 
 // The frames svg_generate writes are svg-run's, pixel for pixel (PNG frames

@@ -160,6 +160,57 @@ TEST_F(SvgRun, CompareDenseReportsQuality) {
     unlink(js.c_str());
 }
 
+// Sparse VideoGen is on for Wan by default (the file's svg.sparse.enabled);
+// --no-svg turns it off. --svg-stats reports every layer's head decisions:
+// with 3 steps, guidance (two forwards a step) and no dense step, each layer
+// decided heads × 6 times; keeping the first of 3 steps dense
+// (--svg-dense-steps 0.34) leaves heads × 4, and raises the density. At
+// 128×128×17 the 5 × 64 patch tokens make a band narrower than the video.
+struct layer_counts {
+    std::vector<long long> total;
+    std::vector<double> density;
+};
+layer_counts svg_layers(const std::string &json) {
+    layer_counts c;
+    for (size_t at = json.find("{\"spatial\": "); at != std::string::npos; at = json.find("{\"spatial\": ", at + 1)) {
+        long long s = 0, t = 0;
+        double d = 0;
+        EXPECT_EQ(sscanf(json.c_str() + at, "{\"spatial\": %lld, \"temporal\": %lld, \"density\": %lf}", &s, &t, &d), 3) << json;
+        c.total.push_back(s + t);
+        c.density.push_back(d);
+    }
+    return c;
+}
+TEST_F(SvgRun, SparseVideoGenByDefaultWithStats) {
+    const std::string out = tmp("s.avi"), js = tmp("s.json");
+    auto summary = [&](const std::string &args) {
+        EXPECT_EQ(std::system((kBin + "/svg-run " + model + " 'a cat'" + small + "--width 128 --height 128 --frames 17" + args +
+                               " --json -o " + out + " >" + js).c_str()),
+                  0);
+        return slurp(js);
+    };
+    const std::string on = summary(" --svg-stats");
+    EXPECT_NE(on.find("\"svg\": true"), std::string::npos) << on;
+    const layer_counts all = svg_layers(on);
+    ASSERT_FALSE(all.total.empty()) << on;
+    const std::string warm = summary(" --svg-stats --svg-dense-steps 0.34");
+    const layer_counts some = svg_layers(warm);
+    ASSERT_EQ(some.total.size(), all.total.size()) << warm;
+    for (size_t i = 0; i < all.total.size(); i++) {
+        EXPECT_GT(all.total[i], 0) << "layer " << i;
+        EXPECT_EQ(all.total[i] % 6, 0) << "layer " << i;
+        EXPECT_EQ(all.total[i] / 6, some.total[i] / 4) << "layer " << i << ": heads per forward";
+        EXPECT_GT(all.density[i], 0.0);
+        EXPECT_LT(all.density[i], 1.0);
+        EXPECT_GT(some.density[i], all.density[i]) << "a dense step computes more";
+    }
+    const std::string off = summary(" --no-svg --svg-stats");
+    EXPECT_NE(off.find("\"svg\": false"), std::string::npos) << off;
+    EXPECT_EQ(off.find("svg_layers"), std::string::npos) << off;
+    unlink(out.c_str());
+    unlink(js.c_str());
+}
+
 TEST_F(SvgRun, RejectsBadRequests) {
     std::string err;
     EXPECT_EQ(run(model + " 'a cat' --width 30 --backend cpu", &err), 2);
