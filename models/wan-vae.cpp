@@ -81,7 +81,10 @@ struct builder {
     }
 
     // WanAttentionBlock: single-head self-attention among the H×W positions
-    // of each frame, with 1×1-conv projections (linears over channels).
+    // of each frame, with 1×1-conv projections (linears over channels). One
+    // head as wide as the channels (384 in Wan) over a few thousand positions:
+    // written as two GEMMs around a softmax, S = q·kᵀ/√C, O = softmax(S)·v
+    // (the attention op's kernels are built for heads of ≤ 256 dims).
     T *attention(T *x, const std::string &p) const {
         T *wqkv = W(p + ".to_qkv.weight"), *wo = W(p + ".proj.weight");
         if (!x || !wqkv || !wo) return nullptr;
@@ -90,10 +93,11 @@ struct builder {
         T *t = svg_cont(ctx, svg_permute(ctx, rms(x, p + ".norm"), to_last));  // [B, F, H, W, C]
         T *qkv = svg_linear(ctx, svg_reshape_3d(ctx, t, B * F, H * Wd, C), svg_reshape_2d(ctx, wqkv, 3 * C, C),
                             W(p + ".to_qkv.bias"));
-        qkv = svg_reshape_4d(ctx, qkv, B * F, 1, H * Wd, 3 * C);
-        T *o = svg_attention(ctx, svg_slice(ctx, qkv, 3, 0, C, 1), svg_slice(ctx, qkv, 3, C, 2 * C, 1),
-                             svg_slice(ctx, qkv, 3, 2 * C, 3 * C, 1), nullptr, nullptr, 1.0f / std::sqrt((float)C),
-                             false);
+        T *q = svg_cont(ctx, svg_slice(ctx, qkv, 2, 0, C, 1)), *k = svg_cont(ctx, svg_slice(ctx, qkv, 2, C, 2 * C, 1));
+        const int swap[3] = {0, 2, 1};
+        T *vt = svg_cont(ctx, svg_permute(ctx, svg_slice(ctx, qkv, 2, 2 * C, 3 * C, 1), swap));  // [B·F, C, H·W]
+        T *attn = svg_softmax(ctx, svg_scale(ctx, svg_mul_mat(ctx, q, k), 1.0f / std::sqrt((float)C), 0.f));
+        T *o = svg_mul_mat(ctx, attn, vt);  // [B·F, H·W, C]
         const int64_t ne[5] = {B, F, H, Wd, C};
         o = svg_linear(ctx, svg_reshape(ctx, o, 5, ne), svg_reshape_2d(ctx, wo, C, C), W(p + ".proj.bias"));
         return svg_add(ctx, x, svg_cont(ctx, svg_permute(ctx, o, to_second)));
