@@ -316,6 +316,18 @@ std::vector<OpCase> all_cases() {
     c.push_back({"conv3d_causal", [](S *x, E t) {
         const int s[3] = {1, 1, 1}, p[6] = {2, 0, 1, 1, 1, 1};
         return svg_conv3d(x, T(x, t, {1, 6, 4, 9, 11}), T(x, SVG_TYPE_F32, {8, 6, 3, 3, 3}), T(x, SVG_TYPE_F32, {8}), s, p); }});
+    // stride 1 runs as shifted GEMMs on CUDA (the direct kernel with SVG_CONV=direct):
+    // the VAE's causal 3×3×3 with channels, a 1×1×1 shortcut over two batch
+    // items, a Conv2d as 1×3×3
+    c.push_back({"conv3d_causal_c32", [](S *x, E t) {
+        const int s[3] = {1, 1, 1}, p[6] = {2, 0, 1, 1, 1, 1};
+        return svg_conv3d(x, T(x, t, {1, 32, 5, 19, 26}), T(x, SVG_TYPE_BF16, {48, 32, 3, 3, 3}), T(x, SVG_TYPE_F32, {48}), s, p); }});
+    c.push_back({"conv3d_pointwise_B2", [](S *x, E t) {
+        const int s[3] = {1, 1, 1}, p[6] = {0, 0, 0, 0, 0, 0};
+        return svg_conv3d(x, T(x, t, {2, 24, 3, 7, 9}), T(x, SVG_TYPE_F32, {40, 24, 1, 1, 1}), T(x, SVG_TYPE_F32, {40}), s, p); }});
+    c.push_back({"conv3d_2d_3x3", [](S *x, E t) {
+        const int s[3] = {1, 1, 1}, p[6] = {0, 0, 1, 1, 1, 1};
+        return svg_conv3d(x, T(x, t, {1, 16, 1, 21, 30}), T(x, SVG_TYPE_F16, {24, 16, 1, 3, 3}), nullptr, s, p); }});
     c.push_back({"conv3d_patch", [](S *x, E t) {
         const int s[3] = {1, 2, 2}, p[6] = {0, 0, 0, 0, 0, 0};
         return svg_conv3d(x, T(x, t, {2, 16, 3, 8, 10}), T(x, SVG_TYPE_BF16, {24, 16, 1, 2, 2}), nullptr, s, p); }});
