@@ -567,6 +567,15 @@ bool svg_gguf_writer_set_arr_str(struct svg_gguf_writer *w, const char *key,
 bool svg_gguf_writer_add_tensor_data(struct svg_gguf_writer *w, const char *name,
                                      enum svg_type type, int n_dims, const int64_t *ne,
                                      const void *data, size_t size);
+/* Add a tensor whose bytes are produced while the file is written:
+ * fill(user, dst, size) writes all `size` bytes of it into dst (valid during
+ * the call), or returns false with svg_set_error to abort the write (no file
+ * is left). Tensors are filled one at a time in the order added, so only the
+ * largest is ever in memory: a converter can write files larger than RAM.
+ * user must stay valid until svg_gguf_writer_write returns. */
+typedef bool (*svg_gguf_fill_fn)(void *user, void *dst, size_t size);
+bool svg_gguf_writer_add_tensor_fill(struct svg_gguf_writer *w, const char *name, enum svg_type type,
+                                     int n_dims, const int64_t *ne, svg_gguf_fill_fn fill, void *user);
 /* Add a contiguous tensor (host or device memory) by name t->name. */
 bool svg_gguf_writer_add_tensor(struct svg_gguf_writer *w, const struct svg_tensor *t);
 /* Write atomically (temp file + rename). */

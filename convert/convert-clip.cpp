@@ -151,8 +151,8 @@ using projection_fns = svg_convert_variant<rename, infer_config, parameters, tru
 }  // namespace
 
 const svg_convert_arch svg_convert_arch_clip_vision = {
-    "CLIPVisionModel", "clip", plain_fns::rename, plain_fns::infer_config, plain_fns::parameters,
+    "CLIPVisionModel", "clip", "image_encoder", plain_fns::rename, plain_fns::infer_config, plain_fns::parameters,
 };
 const svg_convert_arch svg_convert_arch_clip_vision_projection = {
-    "CLIPVisionModelWithProjection", "clip", projection_fns::rename, projection_fns::infer_config, projection_fns::parameters,
+    "CLIPVisionModelWithProjection", "clip", "image_encoder", projection_fns::rename, projection_fns::infer_config, projection_fns::parameters,
 };

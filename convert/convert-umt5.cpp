@@ -148,8 +148,8 @@ using t5_fns = svg_convert_variant<rename, infer_config, parameters, false>;
 }  // namespace
 
 const svg_convert_arch svg_convert_arch_umt5 = {
-    "UMT5EncoderModel", "umt5", umt5_fns::rename, umt5_fns::infer_config, umt5_fns::parameters,
+    "UMT5EncoderModel", "umt5", "text_encoder", umt5_fns::rename, umt5_fns::infer_config, umt5_fns::parameters,
 };
 const svg_convert_arch svg_convert_arch_t5 = {
-    "T5EncoderModel", "t5", t5_fns::rename, t5_fns::infer_config, t5_fns::parameters,
+    "T5EncoderModel", "t5", "text_encoder", t5_fns::rename, t5_fns::infer_config, t5_fns::parameters,
 };

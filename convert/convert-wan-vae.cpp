@@ -303,5 +303,5 @@ bool wan_vae_infer_config(const svg_shape_map &s, json *config) {
 }  // namespace
 
 const svg_convert_arch svg_convert_arch_wan_vae = {
-    "AutoencoderKLWan", "wan", wan_vae_rename, wan_vae_infer_config, wan_vae_parameters,
+    "AutoencoderKLWan", "wan", "vae", wan_vae_rename, wan_vae_infer_config, wan_vae_parameters,
 };

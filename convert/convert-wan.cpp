@@ -290,5 +290,5 @@ bool svg_wan_infer_config(const svg_shape_map &shapes, int64_t head_dim, json *c
 }
 
 const svg_convert_arch svg_convert_arch_wan = {
-    "WanTransformer3DModel", "wan", wan_rename, wan_infer_config_default, wan_parameters,
+    "WanTransformer3DModel", "wan", "transformer", wan_rename, wan_infer_config_default, wan_parameters,
 };

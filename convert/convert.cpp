@@ -5,6 +5,7 @@
 #include "models/model-file.h"
 #include "src/tokenizer.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -132,7 +133,7 @@ bool open_checkpoint(const svg_convert_source &s, component *c, std::string *fol
     fs::path p = s.path;
     if (!fs::exists(p, ec)) return svg_err(false, "input '%s' does not exist", s.path.c_str());
     if (fs::is_directory(p, ec)) {
-        if (fs::is_directory(p / s.component, ec)) p /= s.component;  // a pipeline folder
+        if (!s.component.empty() && fs::is_directory(p / s.component, ec)) p /= s.component;  // a pipeline folder
         if (fs::is_regular_file(p / "config.json", ec)) *folder_config = (p / "config.json").string();
     }
     c->input = p.string();
@@ -221,6 +222,25 @@ bool check_tensors(component *c, const std::map<std::string, int64_t> &names) {
     return true;
 }
 
+// The slot c fills: its class's, or the one the source names when that is the
+// same kind of slot (numbered ones, "transformer_2", included).
+bool resolve_component(const svg_convert_source &s, component *c) {
+    const std::string slot = c->arch->component;
+    if (s.component.empty()) {
+        c->name = slot;
+        return true;
+    }
+    std::string kind = s.component;
+    const size_t us = kind.rfind('_');
+    if (us != std::string::npos && us + 1 < kind.size() && kind.find_first_not_of("0123456789", us + 1) == std::string::npos)
+        kind.erase(us);
+    if (kind != slot)
+        return svg_err(false, "'%s' holds %s, a %s, not a %s (drop --component to use what it is)", c->input.c_str(),
+                       c->arch->cls, slot.c_str(), s.component.c_str());
+    c->name = s.component;
+    return true;
+}
+
 bool prepare(const svg_convert_source &s, bool random, component *c) {
     c->name = s.component;
     std::string config_path = s.config_path, folder_config;
@@ -248,11 +268,14 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
         if (config_path.empty()) return svg_err(false, "random weights need a config.json (--config)");
         if (!c->arch)
             return svg_err(false, "unknown architecture: config '%s' has no _class_name", config_path.c_str());
+        c->input = config_path;
+        if (!resolve_component(s, c)) return false;
+        c->input = "random weights";
         return c->arch->parameters(c->config, &c->params) || fail_in("config '" + config_path + "'");
     }
 
     std::map<std::string, int64_t> names;
-    if (!map_names(c, &names)) return false;
+    if (!map_names(c, &names) || !resolve_component(s, c)) return false;
     if (config_path.empty()) {
         svg_shape_map shapes;
         for (const auto &kv : names) {
@@ -295,17 +318,6 @@ void parallel_for(int64_t n, int n_threads, const F &fn) {
 // quantized chunks start on a block, and the unit of the random streams.
 constexpr int64_t k_chunk = 1 << 16;
 
-// f32 values → bytes of type (n a multiple of its block size).
-std::vector<uint8_t> from_f32(const float *x, int64_t n, svg_type type, int n_threads) {
-    const svg_type_traits *tr = svg_type_traits_of(type);
-    std::vector<uint8_t> out(n / tr->block_size * tr->type_size);
-    parallel_for((n + k_chunk - 1) / k_chunk, n_threads, [&](int64_t c) {
-        const int64_t b = c * k_chunk, e = std::min(n, b + k_chunk);
-        tr->from_float(x + b, out.data() + b / tr->block_size * tr->type_size, e - b);
-    });
-    return out;
-}
-
 uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -341,35 +353,63 @@ std::vector<float> random_values(uint64_t seed, const std::string &name, int64_t
     return out;
 }
 
-// Write one parameter of c in type `type`.
-bool add_param(svg_gguf_writer *w, const component &c, size_t i, svg_type type, const svg_convert_options &opt,
-               int n_threads) {
-    const svg_convert_param &p = c.params[i];
-    const std::string name = svg_component_tensor_prefix(c.name) + p.name;
-    const int n_dims = (int)p.shape.size();
+// Tell the kernel a range of a mapped checkpoint will not be read again, so
+// its pages leave this process's resident set (the file stays mapped: a
+// later read brings them back). Keeps a large conversion's RSS flat.
+void release_pages(const void *p, size_t n) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t b = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+    if (n) madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
+// One parameter of c in type `type`, produced while the file is written
+// (svg_gguf_writer_add_tensor_fill), so only one tensor is in memory at a time.
+struct param_job {
+    const component *c;
+    size_t i;
+    svg_type type;
+    const svg_convert_options *opt;
+    int n_threads;
+    std::string log_line;
+};
+
+bool fill_param(void *user, void *dst, size_t size) {
+    const param_job &job = *(const param_job *)user;
+    const component &c = *job.c;
+    const svg_convert_param &p = c.params[job.i];
+    if (job.opt->log) job.opt->log(job.log_line);
     int64_t n = 1;
     for (int64_t d : p.shape) n *= d;
-
     std::vector<float> values;
-    if (opt.random) {
+    if (job.opt->random) {
         // small values everywhere so nothing is degenerate; norm scales near 1
         // so activations keep their size through the network
-        values =
-            random_values(opt.seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, n_threads);
+        values = random_values(job.opt->seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, job.n_threads);
     } else {
-        const int64_t j = c.src_index[i];
-        if (source_type(svg_safetensors_dtype(c.st.get(), j)) == type)
-            return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(),
-                                                   svg_safetensors_data(c.st.get(), j),
-                                                   svg_safetensors_nbytes(c.st.get(), j));
+        const int64_t j = c.src_index[job.i];
+        const void *src = svg_safetensors_data(c.st.get(), j);
+        const size_t src_bytes = svg_safetensors_nbytes(c.st.get(), j);
+        if (source_type(svg_safetensors_dtype(c.st.get(), j)) == job.type) {
+            if (src_bytes != size) return svg_err(false, "%s: %zu bytes, expected %zu", p.name.c_str(), src_bytes, size);
+            memcpy(dst, src, size);
+            release_pages(src, src_bytes);
+            return true;
+        }
         values.resize((size_t)n);
-        if (!svg_safetensors_read_f32(c.st.get(), j, values.data(), n)) return false;
+        const bool ok = svg_safetensors_read_f32(c.st.get(), j, values.data(), n);
+        release_pages(src, src_bytes);
+        if (!ok) return false;
     }
-    if (type == SVG_TYPE_F32)
-        return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(), values.data(),
-                                               values.size() * sizeof(float));
-    const std::vector<uint8_t> bytes = from_f32(values.data(), n, type, n_threads);
-    return svg_gguf_writer_add_tensor_data(w, name.c_str(), type, n_dims, p.shape.data(), bytes.data(), bytes.size());
+    if (job.type == SVG_TYPE_F32) {
+        memcpy(dst, values.data(), size);
+        return true;
+    }
+    const svg_type_traits *tr = svg_type_traits_of(job.type);
+    parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
+        const int64_t b = ch * k_chunk, e = std::min(n, b + k_chunk);
+        tr->from_float(values.data() + b, (uint8_t *)dst + b / tr->block_size * tr->type_size, e - b);
+    });
+    return true;
 }
 
 // ------------------------------------------------------------ metadata
@@ -545,11 +585,8 @@ bool check_options(const svg_convert_options &opt) {
     if (opt.output.empty()) return svg_err(false, "no output file");
     if (opt.type != SVG_TYPE_COUNT && !is_weight_type(opt.type))
         return svg_err(false, "type %s is not a weight type (f32, f16, bf16, q8_0, q4_0)", svg_type_name(opt.type));
-    std::set<std::string> seen;
     for (const svg_convert_source &s : opt.sources) {
-        if (s.component.empty() || s.component.find('.') != std::string::npos)
-            return svg_err(false, "bad component name '%s'", s.component.c_str());
-        if (!seen.insert(s.component).second) return svg_err(false, "component '%s' given twice", s.component.c_str());
+        if (s.component.find('.') != std::string::npos) return svg_err(false, "bad component name '%s'", s.component.c_str());
         if (opt.random && !s.path.empty())
             return svg_err(false, "%s: random weights take no input (got '%s')", s.component.c_str(), s.path.c_str());
         if (!opt.random && s.path.empty()) return svg_err(false, "%s: no input", s.component.c_str());
@@ -571,10 +608,14 @@ bool convert(const svg_convert_options &opt) {
         if (opt.log) opt.log(s);
     };
 
+    for (const std::string &note : opt.notes) log(note);
     std::vector<component> comps(opt.sources.size());
+    std::set<std::string> seen;
     for (size_t k = 0; k < comps.size(); k++) {
         component &c = comps[k];
-        if (!prepare(opt.sources[k], opt.random, &c)) return fail_in(opt.sources[k].component);
+        const svg_convert_source &s = opt.sources[k];
+        if (!prepare(s, opt.random, &c)) return fail_in(!s.component.empty() ? s.component : !s.path.empty() ? s.path : s.config_path);
+        if (!seen.insert(c.name).second) return svg_err(false, "component '%s' given twice", c.name.c_str());
         if (opt.type != SVG_TYPE_COUNT) c.weight_type = opt.type;
         const std::string prefix = svg_component_tensor_prefix(c.name);
         for (const svg_convert_param &p : c.params)
@@ -590,8 +631,8 @@ bool convert(const svg_convert_options &opt) {
     if (!w) return false;
     std::string name = opt.name;
     if (name.empty())
-        name = opt.random ? name_from_path(opt.sources[0].config_path, opt.sources[0].component) + "-random"
-                          : name_from_path(opt.sources[0].path, opt.sources[0].component);
+        name = opt.random ? name_from_path(opt.sources[0].config_path, comps[0].name) + "-random"
+                          : name_from_path(opt.sources[0].path, comps[0].name);
     if (!set_metadata(w.get(), comps, name) || !add_generation_defaults(w.get(), comps)) return false;
     if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path)) return false;
     if (!opt.scheduler_config_path.empty() && !add_scheduler(w.get(), opt.scheduler_config_path)) return false;
@@ -599,15 +640,19 @@ bool convert(const svg_convert_options &opt) {
 
     size_t n_total = 0, done = 0;
     for (const component &c : comps) n_total += c.params.size();
+    std::vector<param_job> jobs;
+    jobs.reserve(n_total);  // the writer keeps pointers to them
     for (const component &c : comps) {
         for (size_t i = 0; i < c.params.size(); i++) {
             const svg_convert_param &p = c.params[i];
             const svg_type type = param_type(p, c.weight_type);
+            const std::string name = svg_component_tensor_prefix(c.name) + p.name;
             const std::string from = c.st ? svg_safetensors_dtype(c.st.get(), c.src_index[i]) : "random";
             char head[32];
             snprintf(head, sizeof head, "[%zu/%zu] ", ++done, n_total);
-            log(head + svg_component_tensor_prefix(c.name) + p.name + " " + shape_str(p.shape) + " " + from + " -> " + svg_type_name(type));
-            if (!add_param(w.get(), c, i, type, opt, n_threads)) return fail_in(svg_component_tensor_prefix(c.name) + p.name);
+            jobs.push_back({&c, i, type, &opt, n_threads, head + name + " " + shape_str(p.shape) + " " + from + " -> " + svg_type_name(type)});
+            if (!svg_gguf_writer_add_tensor_fill(w.get(), name.c_str(), type, (int)p.shape.size(), p.shape.data(), fill_param, &jobs.back()))
+                return fail_in(name);
         }
     }
     if (!svg_gguf_writer_write(w.get(), opt.output.c_str())) return false;
@@ -634,16 +679,18 @@ const char *svg_convert_usage(void) {
            "       svg-convert --random --config config.json [--seed N] -o OUTPUT.gguf\n"
            "       svg-convert --random PIPELINE_FOLDER [--tokenizer F] -o OUTPUT.gguf\n"
            "\n"
-           "INPUT: a diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,\n"
-           "sharded or not), a pipeline folder (model_index.json: its transformer/,\n"
-           "text_encoder/, vae/ and image_encoder/ all go into the file), or a single-file checkpoint\n"
-           "(original Wan or ComfyUI naming; its config is inferred from the tensor\n"
-           "shapes unless --config is given).\n"
+           "INPUT: a diffusers model folder (config.json + *.safetensors, sharded or not), a\n"
+           "pipeline folder (model_index.json, or sub-folders: its transformer/, text_encoder/,\n"
+           "vae/ and image_encoder/ all go into the file, with tokenizer/ and scheduler/), or a\n"
+           "single-file checkpoint (original Wan or ComfyUI naming; its config is inferred from\n"
+           "the tensor shapes unless --config is given). What INPUT is (transformer, text encoder,\n"
+           "VAE, image encoder) is read from its config's class, or from a single file's tensor names.\n"
            "\n"
            "  -o, --output FILE   model file to write\n"
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
-           "      --component C   what INPUT (or --random) is: transformer (default), text_encoder,\n"
-           "                      vae or image_encoder\n"
+           "      --component C   the slot INPUT fills: transformer, text_encoder, vae, image_encoder\n"
+           "                      (default: the one its class fills; a contradicting one is an error;\n"
+           "                      with a pipeline folder: convert only that sub-folder)\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
            "      --vae P         add a VAE (folder or file) to the model file\n"
            "      --image-encoder P  add a CLIP image encoder (I2V) to the model file\n"
@@ -661,6 +708,49 @@ const char *svg_convert_usage(void) {
            "  -q, --quiet         no progress output\n"
            "  -h, --help          this text\n";
 }
+
+namespace {
+
+// The sub-folders of a diffusers pipeline folder that svg.cpp converts.
+const char *const k_pipeline_components[] = {"transformer", "transformer_2", "text_encoder", "vae", "image_encoder"};
+
+std::string pipeline_component_list() {
+    std::string out;
+    for (const char *c : k_pipeline_components) out += std::string(out.empty() ? "" : ", ") + c + "/";
+    return out;
+}
+
+// A pipeline folder: model_index.json, or no config.json of its own and a
+// component sub-folder.
+bool is_pipeline_folder(const std::string &path) {
+    std::error_code ec;
+    const fs::path p = path;
+    if (path.empty() || !fs::is_directory(p, ec)) return false;
+    if (fs::is_regular_file(p / "model_index.json", ec)) return true;
+    if (fs::exists(p / "config.json", ec)) return false;
+    return std::any_of(std::begin(k_pipeline_components), std::end(k_pipeline_components),
+                       [&](const char *c) { return fs::is_regular_file(p / c / "config.json", ec); });
+}
+
+// The sub-folders of `path` holding weights (*.safetensors, *.bin, *.pt, *.gguf), sorted.
+std::vector<std::string> weight_folders(const std::string &path) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const fs::directory_entry &d : fs::directory_iterator(path, ec)) {
+        if (!d.is_directory(ec)) continue;
+        for (const fs::directory_entry &f : fs::directory_iterator(d.path(), ec)) {
+            const std::string ext = f.path().extension().string();
+            if (ext == ".safetensors" || ext == ".bin" || ext == ".pt" || ext == ".gguf") {
+                out.push_back(d.path().filename().string());
+                break;
+            }
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
 
 bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_options *out, bool *help) {
     *help = false;
@@ -739,48 +829,50 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
     if (!inputs.empty()) src.path = inputs[0];
     if (!o.random && src.path.empty()) return svg_err(false, "no input (see --help)");
     if (o.output.empty()) return svg_err(false, "no output file (-o FILE)");
-    // random weights: INPUT and the --text-encoder/--vae/--image-encoder values
-    // name configs (config.json, a folder holding one, or a pipeline folder)
-    bool random_pipeline = false;
+    const std::string input = src.path;
+    const bool pipeline = is_pipeline_folder(input);
     if (o.random) {
-        auto config_of = [](const std::string &p) {
-            return fs::is_directory(p) ? (fs::path(p) / "config.json").string() : p;
-        };
+        // random weights: INPUT and the --text-encoder/--vae/--image-encoder
+        // values name configs (config.json, a folder holding one, or a pipeline folder)
+        auto config_of = [](const std::string &p) { return fs::is_directory(p) ? (fs::path(p) / "config.json").string() : p; };
         for (svg_convert_source &e : extras) e.config_path = config_of(e.path), e.path.clear();
-        if (!src.path.empty()) {
-            random_pipeline = fs::is_regular_file(fs::path(src.path) / "model_index.json");
-            if (!src.config_path.empty())
-                return svg_err(false, "--random takes a config as INPUT or as --config, not both");
-            src.config_path = random_pipeline ? (fs::path(src.path) / src.component / "config.json").string() : config_of(src.path);
-        }
+        if (!input.empty() && !src.config_path.empty()) return svg_err(false, "--random takes a config as INPUT or as --config, not both");
+        if (!input.empty() && !pipeline) src.config_path = config_of(input);
+        src.path.clear();
     }
-    const std::string pipeline_dir = src.path;
-    const bool pipeline = fs::is_regular_file(fs::path(pipeline_dir) / "model_index.json");
-    if (o.random) src.path.clear();
-    o.sources.push_back(src);
-    // a pipeline folder (model_index.json) brings every component it holds
-    // (with --random: each component folder's config.json)
-    if (pipeline)
-        for (const char *comp : {"text_encoder", "vae", "image_encoder"}) {
+    if (pipeline) {
+        // every component sub-folder (or the one --component names), except
+        // those given as --text-encoder etc.; a note for what is left out
+        for (const char *comp : k_pipeline_components) {
             const bool given = std::any_of(extras.begin(), extras.end(), [&](const svg_convert_source &e) { return e.component == comp; });
-            if (!given && fs::is_directory(fs::path(pipeline_dir) / comp)) {
-                svg_convert_source c;
-                c.component = comp;
-                if (o.random)
-                    c.config_path = (fs::path(pipeline_dir) / comp / "config.json").string();
-                else
-                    c.path = pipeline_dir;
-                o.sources.push_back(c);
-            }
+            if (given || (!src.component.empty() && src.component != comp) || !fs::is_directory(fs::path(input) / comp)) continue;
+            svg_convert_source c;
+            c.component = comp;
+            if (o.random)
+                c.config_path = (fs::path(input) / comp / "config.json").string();
+            else
+                c.path = input;
+            o.sources.push_back(c);
         }
+        if (o.sources.empty() && !src.component.empty())
+            return svg_err(false, "pipeline folder '%s' has no %s/ sub-folder", input.c_str(), src.component.c_str());
+        if (o.sources.empty())
+            return svg_err(false, "pipeline folder '%s' holds none of the components svg.cpp converts (%s)", input.c_str(),
+                           pipeline_component_list().c_str());
+        for (const std::string &sub : weight_folders(input))
+            if (std::none_of(o.sources.begin(), o.sources.end(), [&](const svg_convert_source &c) { return c.component == sub; }))
+                o.notes.push_back("note: " + (fs::path(input) / sub).string() + "/ is left out (not a component svg.cpp uses)");
+    } else {
+        o.sources.push_back(src);
+    }
     o.sources.insert(o.sources.end(), extras.begin(), extras.end());
-    if ((!o.random || random_pipeline) && fs::is_regular_file(fs::path(pipeline_dir) / "scheduler/scheduler_config.json"))
-        o.scheduler_config_path = (fs::path(pipeline_dir) / "scheduler/scheduler_config.json").string();
+    if (pipeline && fs::is_regular_file(fs::path(input) / "scheduler/scheduler_config.json"))
+        o.scheduler_config_path = (fs::path(input) / "scheduler/scheduler_config.json").string();
     // the pipeline folder's tokenizer, unless one was given
     if (pipeline && o.tokenizer_path.empty())
         for (const char *t : {"tokenizer/spiece.model", "tokenizer/tokenizer.json"})
-            if (fs::is_regular_file(fs::path(pipeline_dir) / t)) {
-                o.tokenizer_path = (fs::path(pipeline_dir) / t).string();
+            if (fs::is_regular_file(fs::path(input) / t)) {
+                o.tokenizer_path = (fs::path(input) / t).string();
                 break;
             }
     if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };

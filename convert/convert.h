@@ -19,8 +19,11 @@
 // One component of the output file.
 struct svg_convert_source {
     // Tensor name prefix and svg.<component>.* key prefix. For a pipeline
-    // folder, also the sub-folder read ("<path>/<component>/").
-    std::string component = "transformer";
+    // folder, also the sub-folder read ("<path>/<component>/"). Empty: the
+    // slot of the class found (svg_convert_arch::component). Given, it must
+    // be that slot, optionally numbered ("transformer_2": Wan 2.2's second
+    // transformer).
+    std::string component;
     // A diffusers model folder (config.json + diffusion_pytorch_model*.safetensors,
     // sharded or not), a pipeline folder holding <component>/, or a single
     // checkpoint file (.safetensors or .safetensors.index.json). Empty with
@@ -50,6 +53,8 @@ struct svg_convert_options {
     bool random = false;
     uint64_t seed = 0;
     int n_threads = 0;  // <= 0: hardware threads
+    // Lines logged before converting (what a pipeline folder holds that is left out).
+    std::vector<std::string> notes;
     // Progress lines (one per component and per tensor); may be empty.
     std::function<void(const std::string &)> log;
 };
@@ -86,8 +91,9 @@ struct svg_convert_param {
 using svg_shape_map = std::map<std::string, std::vector<int64_t>>;
 
 struct svg_convert_arch {
-    const char *cls;     // diffusers _class_name, "WanTransformer3DModel"
-    const char *family;  // general.architecture, "wan"
+    const char *cls;        // diffusers _class_name, "WanTransformer3DModel"
+    const char *family;     // general.architecture, "wan"
+    const char *component;  // the slot it fills: transformer, text_encoder, vae, image_encoder
     // Map checkpoint tensor names (any "model.diffusion_model." prefix already
     // stripped) to diffusers names, one for one; names the scheme does not
     // know are passed through (validation reports them). false + error when

@@ -708,7 +708,10 @@ struct writer_tensor {
     enum svg_type type;
     int n_dims;
     int64_t ne[SVG_MAX_DIMS];  // PyTorch order
-    std::vector<uint8_t> data;
+    size_t nbytes;
+    std::vector<uint8_t> data;          // the bytes, or empty with fill
+    svg_gguf_fill_fn fill = nullptr;    // produces the bytes while the file is written
+    void *user = nullptr;
 };
 
 void put(std::vector<uint8_t> *out, const void *p, size_t n) {
@@ -793,25 +796,30 @@ struct svg_gguf_writer {
             return svg_err(false, "%s: tensor '%s' (%s) %s", fn, name, svg_type_name(type), why.c_str());
         return true;
     }
-    void add_tensor(const char *name, enum svg_type type, int n_dims, const int64_t *ne,
-                    std::vector<uint8_t> data) {
+    void add_tensor(const char *name, enum svg_type type, int n_dims, const int64_t *ne, size_t nbytes,
+                    std::vector<uint8_t> data, svg_gguf_fill_fn fill = nullptr, void *user = nullptr) {
         writer_tensor t;
         t.name = name;
         t.type = type;
         t.n_dims = n_dims;
         for (int d = 0; d < n_dims; d++) t.ne[d] = ne[d];
+        t.nbytes = nbytes;
         t.data = std::move(data);
+        t.fill = fill;
+        t.user = user;
         tensor_names.insert(t.name);
         tensors.push_back(std::move(t));
     }
 
-    bool write_file(int fd) const;
+    // false with errno set (a write failed), or with fill_failed (a fill
+    // callback failed and set the error)
+    bool write_file(int fd, bool *fill_failed) const;
 };
 
 // Header, metadata and tensor infos, then each tensor's data padded to the
 // alignment. The last tensor is padded too, as ggml and gguf-py do: ggml's
 // reader (without no_alloc) reads the padded size of every tensor.
-bool svg_gguf_writer::write_file(int fd) const {
+bool svg_gguf_writer::write_file(int fd, bool *fill_failed) const {
     const bool write_alignment = alignment != kDefaultAlignment;
     std::vector<uint8_t> meta;
     put(&meta, kMagic, 4);
@@ -836,13 +844,24 @@ bool svg_gguf_writer::write_file(int fd) const {
         for (int d = t.n_dims - 1; d >= 0; d--) put_u64(&meta, (uint64_t)t.ne[d]);
         put_u32(&meta, (uint32_t)t.type);
         put_u64(&meta, offset);
-        offset = svg_align_up(offset + t.data.size(), alignment);
+        offset = svg_align_up(offset + t.nbytes, alignment);
     }
     meta.resize(svg_align_up(meta.size(), alignment), 0);
     if (!write_all(fd, meta.data(), meta.size())) return false;
+    // filled tensors one at a time: only the largest is ever in memory
+    std::vector<uint8_t> filled;
     for (const writer_tensor &t : tensors) {
-        const size_t n = t.data.size();
-        if (!write_all(fd, t.data.data(), n) || !write_zeros(fd, svg_align_up(n, alignment) - n))
+        const size_t n = t.nbytes;
+        const uint8_t *bytes = t.data.data();
+        if (t.fill) {
+            filled.assign(n, 0);
+            if (!t.fill(t.user, filled.data(), n)) {
+                *fill_failed = true;
+                return false;
+            }
+            bytes = filled.data();
+        }
+        if (!write_all(fd, bytes, n) || !write_zeros(fd, svg_align_up(n, alignment) - n))
             return false;
     }
     return true;
@@ -945,8 +964,18 @@ bool svg_gguf_writer_add_tensor_data(struct svg_gguf_writer *w, const char *name
         return svg_err(false, "%s: tensor '%s' needs %" PRIu64 " bytes, got %zu", __func__, name,
                        nbytes, size);
     if (size && !data) return svg_err(false, "%s: tensor '%s' has NULL data", __func__, name);
-    w->add_tensor(name, type, n_dims, ne,
+    w->add_tensor(name, type, n_dims, ne, size,
                   std::vector<uint8_t>((const uint8_t *)data, (const uint8_t *)data + size));
+    return true;
+}
+
+bool svg_gguf_writer_add_tensor_fill(struct svg_gguf_writer *w, const char *name, enum svg_type type,
+                                     int n_dims, const int64_t *ne, svg_gguf_fill_fn fill, void *user) {
+    if (!w || !fill) return svg_err(false, "%s: NULL argument", __func__);
+    uint64_t nbytes;
+    if (!w->check_tensor(__func__, name, type, n_dims, ne, &nbytes)) return false;
+    if (nbytes > SIZE_MAX) return svg_err(false, "%s: tensor '%s' is too large", __func__, name);
+    w->add_tensor(name, type, n_dims, ne, (size_t)nbytes, {}, fill, user);
     return true;
 }
 
@@ -961,7 +990,7 @@ bool svg_gguf_writer_add_tensor(struct svg_gguf_writer *w, const struct svg_tens
                        t->name, svg_shape_string(t).c_str());
     std::vector<uint8_t> data((size_t)nbytes);
     if (nbytes && !svg_tensor_get(t, data.data(), 0, (size_t)nbytes)) return false;
-    w->add_tensor(t->name, t->type, t->n_dims, t->ne, std::move(data));
+    w->add_tensor(t->name, t->type, t->n_dims, t->ne, (size_t)nbytes, std::move(data));
     return true;
 }
 
@@ -978,7 +1007,14 @@ bool svg_gguf_writer_write(struct svg_gguf_writer *w, const char *path) {
     if (fd < 0)
         return svg_err(false, "gguf: cannot create '%s': %s", tmp.c_str(), strerror(errno));
     const char *step = "writing";
-    bool ok = w->write_file(fd);
+    bool fill_failed = false;
+    bool ok = w->write_file(fd, &fill_failed);
+    if (fill_failed) {  // the callback's error stands
+        const std::string why = svg_last_error();
+        close(fd);
+        unlink(tmp.c_str());
+        return svg_err(false, "%s", why.c_str());
+    }
     if (ok) {
         step = "syncing";
         ok = fsync(fd) == 0;

@@ -18,7 +18,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -198,7 +200,7 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
         return svg_err(false, "%s: data_offsets [%llu, %llu] end before they begin", where.c_str(),
                        (unsigned long long)begin, (unsigned long long)end);
     if (end > data_size)
-        return svg_err(false, "%s: data_offsets end %llu is past the data buffer (%zu bytes)",
+        return svg_err(false, "%s: data_offsets end %llu is past the data buffer (%zu bytes): the file is truncated",
                        where.c_str(), (unsigned long long)end, data_size);
     if (end - begin != nbytes)
         return svg_err(false, "%s: data_offsets span %llu bytes, %s shape needs %llu",
@@ -210,21 +212,45 @@ bool parse_entry(const std::string &name, const json &e, const st_source &src, s
     return true;
 }
 
+// What a file that is not safetensors is, from its first bytes ("" when
+// nothing is recognised): for errors that say what was given.
+std::string sniff_format(const uint8_t *b, size_t n) {
+    auto starts = [&](const char *magic) { return n >= strlen(magic) && memcmp(b, magic, strlen(magic)) == 0; };
+    if (starts("GGUF")) return "a GGUF file";
+    if (starts("version https://git-lfs")) return "a Git LFS pointer, not the file itself (run git lfs pull)";
+    if (starts("PK\x03\x04")) return "a zip archive (a PyTorch .pt/.bin/.ckpt checkpoint?)";
+    if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5) return "a Python pickle (a PyTorch .pt/.bin/.ckpt checkpoint?)";
+    if (starts("\x89PNG")) return "a PNG image";
+    if (starts("\xff\xd8\xff")) return "a JPEG image";
+    if (starts("<!DOCTYPE") || starts("<html") || starts("<HTML")) return "an HTML page (a failed download?)";
+    size_t i = 0;
+    while (i < n && isspace(b[i])) i++;
+    if (i < n && b[i] == '{') return "a JSON file";
+    return "";
+}
+
 // Validate src's header and append its tensors and metadata to the output.
 bool parse_source(const st_source &src, size_t src_idx, std::vector<st_tensor> &tensors,
                   std::map<std::string, std::string, std::less<>> &metadata) {
     const std::string path = quote(src.path);
+    // every safetensors header is a JSON object: byte 8 is its '{'
+    if (src.size < 9 || src.base[8] != '{') {
+        const std::string what = sniff_format(src.base, src.size);
+        if (!what.empty())
+            return svg_err(false, "safetensors: %s is %s, not a safetensors file (expected a .safetensors checkpoint or a diffusers folder)",
+                           path.c_str(), what.c_str());
+    }
     if (src.size < 8)
         return svg_err(false, "safetensors: %s: %zu bytes, too small for a header", path.c_str(),
                        src.size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | src.base[i];
     if (n > kMaxHeader)
-        return svg_err(false, "safetensors: %s: header length %llu exceeds the 100 MB limit",
+        return svg_err(false, "safetensors: %s is not a safetensors file: its first 8 bytes give a header length of %llu, over the 100 MB limit",
                        path.c_str(), (unsigned long long)n);
     if (n > src.size - 8)
         return svg_err(false,
-                       "safetensors: %s: header length %llu is past the end of the file (%zu bytes)",
+                       "safetensors: %s: header length %llu is past the end of the file (%zu bytes): the file is truncated, or not safetensors",
                        path.c_str(), (unsigned long long)n, src.size);
     const char *hdr = (const char *)src.base + 8;
     // The JSON parser stops at a NUL byte as if the input ended there; valid

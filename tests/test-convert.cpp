@@ -707,7 +707,7 @@ TEST(ConvertArgs, Parses) {
         << svg_last_error();
     EXPECT_FALSE(help);
     ASSERT_EQ(o.sources.size(), 1u);
-    EXPECT_EQ(o.sources[0].component, "transformer");
+    EXPECT_EQ(o.sources[0].component, "");  // what the input is: read from its class when converting
     EXPECT_EQ(o.sources[0].path, "in.safetensors");
     EXPECT_EQ(o.sources[0].config_path, "c.json");
     EXPECT_EQ(o.output, "out.gguf");
