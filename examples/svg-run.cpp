@@ -29,7 +29,7 @@ struct options {
     int width = 0, height = 0, frames = 0, steps = 0, fps = 0, threads = 0;
     float cfg = -1.f, shift = 0.0f;
     uint64_t seed = 42;
-    std::string sampler = "unipc", backend = "cuda", dtype, text_encoder_device;
+    std::string sampler = "unipc", backend = "auto", dtype, text_encoder_device;
     bool quiet = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
     // Sparse VideoGen (negative: the API's defaults)
     int svg = -1, svg_rows = -1;
@@ -48,7 +48,8 @@ const char *k_usage =
     "      --sampler unipc|euler\n"
     "      --seed N           noise seed (default 42; same video on every backend)\n"
     "      --image PNG        first frame (I2V models)\n"
-    "      --backend cuda|cpu (default cuda when available)\n"
+    "      --backend auto|cuda|cpu  (default auto: CUDA when a device is present, else the CPU;\n"
+    "                         cuda without a device is an error)\n"
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
@@ -124,10 +125,11 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
     if (pos.size() != 2) return *err = "expected MODEL.gguf and a prompt", false;
     o->model = pos[0];
     o->prompt = pos[1];
-    if (o->width % 16 || o->height % 16) return *err = "width and height must be multiples of 16, got " + std::to_string(o->width) + "x" + std::to_string(o->height), false;
+    if (o->width % 16) return *err = "--width " + std::to_string(o->width) + " is not a multiple of 16", false;
+    if (o->height % 16) return *err = "--height " + std::to_string(o->height) + " is not a multiple of 16", false;
     if (o->frames && (o->frames - 1) % 4) return *err = "frames must be 4k+1 (e.g. 81), got " + std::to_string(o->frames), false;
     if (o->sampler != "unipc" && o->sampler != "euler") return *err = "sampler must be unipc or euler", false;
-    if (o->backend != "cuda" && o->backend != "cpu") return *err = "backend must be cuda or cpu", false;
+    if (o->backend != "auto" && o->backend != "cuda" && o->backend != "cpu") return *err = "--backend must be auto, cuda or cpu, not '" + o->backend + "'", false;
     if (!o->text_encoder_device.empty() && o->text_encoder_device != "cpu") return *err = "--text-encoder-device takes cpu", false;
     return true;
 }
@@ -186,14 +188,14 @@ int main(int argc, char **argv) {
     }
     const double t0 = now();
     svg_model_params mp = svg_model_default_params();
-    mp.backend = o.backend == "cuda" ? "auto" : "cpu";  // cuda falls back to the CPU without a device
+    mp.backend = o.backend.c_str();  // auto falls back to the CPU without a device; cuda does not
     mp.dtype = o.dtype.empty() ? nullptr : o.dtype.c_str();
     mp.n_threads = o.threads;
     mp.text_encoder_device = o.text_encoder_device.empty() ? nullptr : o.text_encoder_device.c_str();
     mp.vae_tiling = o.vae_tiling;
     std::unique_ptr<svg_model, decltype(&svg_model_free)> m(svg_model_load(o.model.c_str(), &mp), svg_model_free);
     if (!m) return fail(svg_last_error());
-    if (o.backend == "cuda" && svg_cuda_device_count() == 0 && !o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
+    if (o.backend == "auto" && svg_cuda_device_count() == 0 && !o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
 
     svg_gen_params p = svg_gen_default_params(m.get());
     p.prompt = o.prompt.c_str();

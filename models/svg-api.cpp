@@ -180,6 +180,10 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
 
     const bool cuda = backend == "cuda" || (backend == "auto" && svg_cuda_device_count() > 0);
     m->be = cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(p.n_threads);
+    if (!m->be && backend == "cuda") {
+        const std::string e = svg_last_error();
+        return svg_err<svg_model *>(nullptr, "backend cuda was asked for, but %s (backend auto falls back to the CPU)", e.c_str());
+    }
     if (!m->be) return nullptr;
     m->n_threads = p.n_threads;
     m->te_on_cpu = te_dev == "cpu" && cuda;

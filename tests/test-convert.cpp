@@ -81,6 +81,11 @@ std::vector<st_entry> read_safetensors(const std::string &path) {
     return out;
 }
 
+std::string slurp(const std::string &path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
 std::vector<float> as_f32(const st_entry &e) {
     std::vector<float> v(e.data.size() / 4);
     memcpy(v.data(), e.data.data(), v.size() * 4);
@@ -687,17 +692,143 @@ TEST_F(Convert, MissingAndUnreadableInput) {
     expect_error(options(tmp("garbage.safetensors"), tmp("out.gguf")), {"cannot read", "garbage.safetensors"});
 }
 
+// What is not a model is named as what it is, with what was expected; no
+// output (and no temporary) file is left.
+TEST_F(Convert, NotAModelIsNamed) {
+    auto leaves_nothing = [&] {
+        for (const fs::directory_entry &e : fs::directory_iterator(dir_))
+            EXPECT_EQ(e.path().filename().string().find("out.gguf"), std::string::npos) << e.path();
+    };
+    // random bytes
+    std::string bytes(4096, '\0');
+    uint64_t x = 12345;
+    for (char &c : bytes) c = (char)((x = x * 6364136223846793005ull + 1442695040888963407ull) >> 56);
+    std::ofstream(tmp("random.safetensors"), std::ios::binary) << bytes;
+    expect_error(options(tmp("random.safetensors"), tmp("out.gguf")), {"random.safetensors", "not a safetensors file"});
+    // a GGUF file given where safetensors was expected
+    ASSERT_TRUE(convert(options(folder("wan_t2v"), tmp("model.gguf")))) << error_;
+    expect_error(options(tmp("model.gguf"), tmp("out.gguf")), {"model.gguf", "is a GGUF file", "expected a .safetensors"});
+    // a Git LFS pointer (a clone without git lfs) and a PyTorch zip checkpoint
+    std::ofstream(tmp("lfs.safetensors")) << "version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n";
+    expect_error(options(tmp("lfs.safetensors"), tmp("out.gguf")), {"lfs.safetensors", "Git LFS pointer"});
+    std::ofstream(tmp("model.pt"), std::ios::binary) << std::string("PK\x03\x04", 4) << std::string(100, 'x');
+    expect_error(options(tmp("model.pt"), tmp("out.gguf")), {"model.pt", "zip archive", "PyTorch"});
+    // truncated: in the tensor data, in the header
+    const std::string whole = slurp(original_file("wan_t2v"));
+    std::ofstream(tmp("cut.safetensors"), std::ios::binary) << whole.substr(0, whole.size() / 2);
+    expect_error(options(tmp("cut.safetensors"), tmp("out.gguf")), {"cut.safetensors", "truncated"});
+    std::ofstream(tmp("cut2.safetensors"), std::ios::binary) << whole.substr(0, 100);
+    expect_error(options(tmp("cut2.safetensors"), tmp("out.gguf")), {"cut2.safetensors", "truncated"});
+    leaves_nothing();
+}
+
+// A conversion whose input fails half way through the tensors (a read
+// error while streaming) leaves no file behind either.
+TEST_F(Convert, FailureWhileStreamingLeavesNoFile) {
+    svg_convert_options o = options(folder("wan_t2v"), tmp("out.gguf"));
+    int calls = 0;
+    o.log = [&](const std::string &line) {
+        if (line.rfind("[", 0) == 0 && ++calls == 5) fs::remove(tmp("out.gguf.tmp." + std::to_string(getpid())));
+    };
+    ASSERT_FALSE(convert(o));  // the writer's file vanished under it: the final rename fails
+    EXPECT_FALSE(fs::exists(tmp("out.gguf")));
+    EXPECT_GE(calls, 5) << "tensors are produced while the file is written";
+}
+
 TEST_F(Convert, OutputNotWritable) {
     expect_error(options(folder("wan_t2v"), tmp("no/such/dir/out.gguf")), {"not writable", "out.gguf"});
     expect_error(options(folder("wan_t2v"), tmp("")), {"is a directory"});
 }
 
-// ---------------------------------------------------------------- command line
+// ---------------------------------------------------------------- components
 
 bool parse(std::vector<const char *> args, svg_convert_options *o, bool *help) {
     args.insert(args.begin(), "svg-convert");
     return svg_convert_parse_args((int)args.size(), args.data(), o, help);
 }
+
+// A component folder or file converts into the slot of its class, whatever
+// the input was called: the text encoder's folder gives a file with a text
+// encoder, not a "transformer" holding umT5 tensors.
+TEST_F(Convert, ComponentFollowsTheClass) {
+    struct Case {
+        std::string input, cls, component, prefix;
+    };
+    const std::vector<Case> cases = {
+        {k_goldens + "umt5_encoder/text_encoder", "UMT5EncoderModel", "text_encoder", "te."},
+        {k_goldens + "t5_encoder/text_encoder", "T5EncoderModel", "text_encoder", "te."},
+        {k_goldens + "wan_vae/vae", "AutoencoderKLWan", "vae", "vae."},
+        {k_goldens + "wan_vae_original/wan_vae_original_naming.safetensors", "AutoencoderKLWan", "vae", "vae."},
+        {k_goldens + "clip_vision/image_encoder", "CLIPVisionModel", "image_encoder", "clip."},
+        {folder("wan_i2v"), "WanTransformer3DModel", "transformer", "dit."},
+    };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.input);
+        svg_convert_options o;
+        o.sources.push_back({"", c.input, ""});
+        o.output = tmp("c.gguf");
+        ASSERT_TRUE(convert(o)) << error_;
+        gguf_ptr f = open_gguf(o.output);
+        ASSERT_TRUE(f);
+        const int64_t comps = svg_gguf_find_key(f.get(), "svg.components");
+        ASSERT_EQ(svg_gguf_arr_n(f.get(), comps), 1);
+        EXPECT_EQ(svg_gguf_arr_str(f.get(), comps, 0), c.component);
+        EXPECT_EQ(svg_gguf_get_string(f.get(), ("svg." + c.component + ".class").c_str()), c.cls);
+        for (int64_t i = 0; i < svg_gguf_n_tensors(f.get()); i++)
+            ASSERT_EQ(std::string(svg_gguf_tensor_name(f.get(), i)).rfind(c.prefix, 0), 0u) << svg_gguf_tensor_name(f.get(), i);
+        svg_component_config cc;
+        EXPECT_TRUE(svg_component_config_open(f.get(), c.component.c_str(), &cc)) << svg_last_error();
+        // --component naming the same slot is accepted; another one is an error naming both
+        o.sources[0].component = c.component;
+        EXPECT_TRUE(convert(o)) << error_;
+        o.sources[0].component = c.component == "vae" ? "text_encoder" : "vae";
+        o.output = tmp("wrong.gguf");
+        expect_error(o, {c.cls, "a " + c.component, "not a " + o.sources[0].component});
+    }
+}
+
+// A folder without model_index.json but with component sub-folders is a
+// pipeline folder: every component is taken, what is not is named.
+TEST_F(Convert, PipelineFolderWithoutModelIndex) {
+    const fs::path p = tmp("pipe");
+    fs::create_directories(p / "safety_checker");
+    fs::create_directory_symlink(folder("wan_t2v"), p / "transformer");
+    fs::create_directory_symlink(k_goldens + "umt5_encoder/text_encoder", p / "text_encoder");
+    fs::create_directory_symlink(k_goldens + "wan_vae/vae", p / "vae");
+    fs::create_directory_symlink(k_goldens + "wan_t2v/scheduler", p / "scheduler");
+    std::ofstream(p / "safety_checker/model.safetensors") << "x";
+    const std::string ps = p.string(), out = tmp("p.gguf");
+    svg_convert_options o;
+    bool help;
+    ASSERT_TRUE(parse({ps.c_str(), "-o", out.c_str(), "-q"}, &o, &help)) << svg_last_error();
+    ASSERT_EQ(o.sources.size(), 3u);
+    EXPECT_EQ(o.scheduler_config_path, ps + "/scheduler/scheduler_config.json");
+    ASSERT_EQ(o.notes.size(), 1u);
+    EXPECT_NE(o.notes[0].find("safety_checker/ is left out"), std::string::npos) << o.notes[0];
+    std::vector<std::string> logged;
+    o.log = [&](const std::string &s) { logged.push_back(s); };
+    ASSERT_TRUE(convert(o)) << error_;
+    ASSERT_FALSE(logged.empty());
+    EXPECT_EQ(logged[0], o.notes[0]);
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    const int64_t comps = svg_gguf_find_key(f.get(), "svg.components");
+    ASSERT_EQ(svg_gguf_arr_n(f.get(), comps), 3);
+    EXPECT_STREQ(svg_gguf_arr_str(f.get(), comps, 0), "transformer");
+    EXPECT_STREQ(svg_gguf_arr_str(f.get(), comps, 1), "text_encoder");
+    EXPECT_STREQ(svg_gguf_arr_str(f.get(), comps, 2), "vae");
+    double shift = 0;
+    EXPECT_TRUE(svg_gguf_get_float(f.get(), "svg.scheduler.flow_shift", &shift));
+    // --component picks one sub-folder; a missing one is named
+    ASSERT_TRUE(parse({ps.c_str(), "--component", "vae", "-o", out.c_str()}, &o, &help)) << svg_last_error();
+    ASSERT_EQ(o.sources.size(), 1u);
+    EXPECT_EQ(o.sources[0].component, "vae");
+    EXPECT_FALSE(parse({ps.c_str(), "--component", "image_encoder", "-o", out.c_str()}, &o, &help));
+    EXPECT_NE(std::string(svg_last_error()).find("no image_encoder/"), std::string::npos) << svg_last_error();
+}
+
+// ---------------------------------------------------------------- command line
+
 
 TEST(ConvertArgs, Parses) {
     svg_convert_options o;

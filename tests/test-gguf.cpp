@@ -1001,6 +1001,71 @@ TEST(GGUF, WriteFailureKeepsTargetAndRemovesTemp) {
     unlink(path.c_str());
 }
 
+// Tensors added with a fill callback are produced one at a time while the
+// file is written, in the order added, and read back like copied ones; a
+// failing fill aborts the write with its own error and leaves no file.
+struct fill_state {
+    std::vector<std::string> order;
+    size_t largest_live = 0;
+    int fail_at = -1;
+};
+struct fill_tensor {
+    fill_state *st;
+    std::string name;
+    uint8_t seed;
+};
+bool fill_pattern(void *user, void *dst, size_t size) {
+    fill_tensor &t = *(fill_tensor *)user;
+    t.st->order.push_back(t.name);
+    if ((int)t.st->order.size() - 1 == t.st->fail_at) {
+        svg_set_error("fill of %s failed on purpose", t.name.c_str());
+        return false;
+    }
+    for (size_t i = 0; i < size; i++) ((uint8_t *)dst)[i] = (uint8_t)(t.seed + i * 7);
+    return true;
+}
+
+TEST(GGUF, FillTensorsAreStreamed) {
+    fill_state st;
+    std::vector<fill_tensor> ts = {{&st, "a", 3}, {&st, "b", 11}, {&st, "c", 29}};
+    WriterPtr w = new_writer();
+    const int64_t ne_a[2] = {3, 1000}, ne_b[1] = {77}, ne_c[3] = {2, 3, 64};
+    ASSERT_TRUE(svg_gguf_writer_add_tensor_fill(w.get(), "a", SVG_TYPE_F32, 2, ne_a, fill_pattern, &ts[0]));
+    const std::vector<uint8_t> copied(40, 0xab);
+    const int64_t ne_d[1] = {10};
+    ASSERT_TRUE(svg_gguf_writer_add_tensor_data(w.get(), "d", SVG_TYPE_F32, 1, ne_d, copied.data(), copied.size()));
+    ASSERT_TRUE(svg_gguf_writer_add_tensor_fill(w.get(), "b", SVG_TYPE_I8, 1, ne_b, fill_pattern, &ts[1]));
+    ASSERT_TRUE(svg_gguf_writer_add_tensor_fill(w.get(), "c", SVG_TYPE_Q8_0, 3, ne_c, fill_pattern, &ts[2]));
+    EXPECT_TRUE(st.order.empty()) << "nothing is produced before the write";
+    // a name given twice is refused for filled tensors too
+    EXPECT_FALSE(svg_gguf_writer_add_tensor_fill(w.get(), "a", SVG_TYPE_F32, 2, ne_a, fill_pattern, &ts[0]));
+    EXPECT_FALSE(svg_gguf_writer_add_tensor_fill(w.get(), "e", SVG_TYPE_F32, 2, ne_a, nullptr, nullptr));
+
+    const std::string path = tmp_path("fill.gguf");
+    ASSERT_TRUE(svg_gguf_writer_write(w.get(), path.c_str())) << svg_last_error();
+    EXPECT_EQ(st.order, (std::vector<std::string>{"a", "b", "c"}));
+    GgufPtr f = open_file(path);
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    ASSERT_EQ(svg_gguf_n_tensors(f.get()), 4);
+    for (const fill_tensor &t : ts) {
+        const int64_t i = svg_gguf_find_tensor(f.get(), t.name.c_str());
+        ASSERT_GE(i, 0);
+        const uint8_t *d = (const uint8_t *)svg_gguf_tensor_data(f.get(), i);
+        for (size_t j = 0; j < svg_gguf_tensor_nbytes(f.get(), i); j++) ASSERT_EQ(d[j], (uint8_t)(t.seed + j * 7)) << t.name << " " << j;
+    }
+    EXPECT_EQ(0, memcmp(svg_gguf_tensor_data(f.get(), svg_gguf_find_tensor(f.get(), "d")), copied.data(), copied.size()));
+    f.reset();
+    unlink(path.c_str());
+
+    // the second fill fails: its error comes back, no file and no temporary
+    st = fill_state{};
+    st.fail_at = 1;
+    EXPECT_FALSE(svg_gguf_writer_write(w.get(), path.c_str()));
+    EXPECT_TRUE(contains(svg_last_error(), "fill of b failed on purpose")) << svg_last_error();
+    EXPECT_FALSE(exists(path));
+    EXPECT_FALSE(exists(temp_of(path)));
+}
+
 TEST(GGUF, OpenErrorsNamePath) {
     const std::string missing = tmp_path("missing.gguf");
     svg_clear_error();

@@ -213,8 +213,14 @@ TEST_F(SvgRun, SparseVideoGenByDefaultWithStats) {
 
 TEST_F(SvgRun, RejectsBadRequests) {
     std::string err;
-    EXPECT_EQ(run(model + " 'a cat' --width 30 --backend cpu", &err), 2);
-    EXPECT_NE(err.find("multiples of 16"), std::string::npos) << err;
+    // the size asked for is the one reported, also when only one side is given
+    EXPECT_EQ(run(model + " 'a cat' --width 100 --backend cpu", &err), 2);
+    EXPECT_NE(err.find("--width 100 is not a multiple of 16"), std::string::npos) << err;
+    EXPECT_EQ(err.find("x0"), std::string::npos) << err;
+    EXPECT_EQ(run(model + " 'a cat' --height 200 --width 64 --backend cpu", &err), 2);
+    EXPECT_NE(err.find("--height 200 is not a multiple of 16"), std::string::npos) << err;
+    EXPECT_EQ(run(model + " 'a cat' --backend gpu", &err), 2);
+    EXPECT_NE(err.find("auto, cuda or cpu"), std::string::npos) << err;
     EXPECT_EQ(run(model + " 'a cat' --frames 10 --backend cpu", &err), 2);
     EXPECT_NE(err.find("4k+1"), std::string::npos) << err;
     EXPECT_EQ(run("/nonexistent.gguf 'a cat' --backend cpu", &err), 1);
@@ -234,6 +240,23 @@ TEST_F(SvgRun, RejectsBadRequests) {
     EXPECT_EQ(run(opt.output + " 'a cat'" + small, &err), 1);
     EXPECT_NE(err.find("text_encoder, vae, tokenizer"), std::string::npos) << err;
     unlink(opt.output.c_str());
+}
+
+// An explicit --backend cuda with no device is an error before any work;
+// auto (the default) falls back to the CPU and says so.
+TEST_F(SvgRun, BackendCudaWithoutDeviceIsAnError) {
+    if (svg_cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present: nothing to fall back from";
+    std::string err;
+    const std::string out = tmp("fallback.avi");
+    EXPECT_EQ(run(model + " 'a cat'" + small + "--backend cuda -o " + out, &err), 1);
+    EXPECT_NE(err.find("backend cuda was asked for"), std::string::npos) << err;
+    EXPECT_NE(err.find("CUDA"), std::string::npos) << err;
+    EXPECT_NE(access(out.c_str(), F_OK), 0) << "no video for a refused backend";
+    const std::string auto_args = " --width 32 --height 32 --frames 5 --steps 1 --negative 'bad' ";
+    EXPECT_EQ(run(model + " 'a cat'" + auto_args + "-o " + out, &err), 0) << err;
+    EXPECT_NE(err.find("no CUDA device, running on the CPU"), std::string::npos) << err;
+    EXPECT_EQ(access(out.c_str(), F_OK), 0);
+    unlink(out.c_str());
 }
 
 // End to end as a user checks a file: svg-run writes the video, ffprobe
