@@ -16,6 +16,7 @@
 
 #include "convert/convert.h"
 #include "models/wan-vae.h"
+#include "src/image.h"
 #include "test-common.h"
 #include "test-models.h"
 
@@ -257,6 +258,55 @@ TEST_F(SvgRun, BackendCudaWithoutDeviceIsAnError) {
     EXPECT_NE(err.find("no CUDA device, running on the CPU"), std::string::npos) << err;
     EXPECT_EQ(access(out.c_str(), F_OK), 0);
     unlink(out.c_str());
+}
+
+// Image-to-video end to end, as a user runs it: the tiny I2V pipeline folder
+// (tests/data/wan_i2v_pipeline, made by its make_golden.py with diffusers'
+// WanImageToVideoPipeline) converted with svg-convert, then svg-run --image
+// through the CLIP encoder, the VAE encoder's first-frame condition, the
+// denoising loop with guidance and the VAE decode, into PNG frames. The
+// reference video is quantized the way frames are written (round(255·x)),
+// so only rounding flips of a near-tie remain.
+TEST(SvgRunI2V, MatchesTheDiffusersPipeline) {
+    const std::string dir = kData + "/wan_i2v_pipeline";
+    const std::string model = tmp("i2v.gguf"), frames = tmp("i2v-frames");
+    ASSERT_EQ(std::system((kBin + "/svg-convert -q " + dir + " -o " + model).c_str()), 0);
+    svg_safetensors *ref = svg_safetensors_open((dir + "/expected.safetensors").c_str());
+    ASSERT_NE(ref, nullptr) << svg_last_error();
+    auto meta = [&](const char *k) { return std::string(svg_safetensors_metadata(ref, k)); };
+    const int64_t vi = svg_safetensors_find(ref, "video");
+    ASSERT_GE(vi, 0);
+    int64_t shape[4];
+    svg_safetensors_shape(ref, vi, shape);  // [F, H, W, 3]
+    std::vector<float> video((size_t)svg_safetensors_nelements(ref, vi));
+    ASSERT_TRUE(svg_safetensors_read_f32(ref, vi, video.data(), (int64_t)video.size()));
+    const std::string cmd = kBin + "/svg-run " + model + " '" + meta("prompt") + "' --negative '" + meta("negative") + "' --image " + dir +
+                            "/first_frame.png --width " + meta("width") + " --height " + meta("height") + " --frames " + meta("frames") +
+                            " --steps " + meta("steps") + " --cfg " + meta("cfg") + " --seed " + meta("seed") +
+                            " --no-svg --backend cpu -q -o " + frames + "/";
+    svg_safetensors_free(ref);
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    double se = 0, ss = 0;
+    const int64_t F = shape[0], plane = shape[1] * shape[2] * 3;
+    for (int64_t f = 0; f < F; f++) {
+        char name[32];
+        snprintf(name, sizeof name, "/frame_%05d.png", (int)f);
+        svg_image img;
+        ASSERT_TRUE(svg_image_load((frames + name).c_str(), &img)) << svg_last_error();
+        ASSERT_EQ(img.width, shape[2]);
+        ASSERT_EQ(img.height, shape[1]);
+        for (int64_t i = 0; i < plane; i++) {
+            const double r = std::lround(std::min(1.f, std::max(0.f, video[(size_t)(f * plane + i)])) * 255.f) / 255.0;
+            const double d = img.rgb[(size_t)i] / 255.0 - r;
+            se += d * d;
+            ss += r * r;
+        }
+    }
+    const double rel = std::sqrt(se / ss);
+    EXPECT_LE(rel, 1e-3) << "rel L2 of the video against diffusers' WanImageToVideoPipeline";
+    RecordProperty("rel_l2", std::to_string(rel));
+    std::filesystem::remove_all(frames);
+    unlink(model.c_str());
 }
 
 // End to end as a user checks a file: svg-run writes the video, ffprobe
