@@ -33,7 +33,10 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
-const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan, &svg_convert_arch_umt5, &svg_convert_arch_t5, &svg_convert_arch_wan_vae, &svg_convert_arch_clip_vision, &svg_convert_arch_clip_vision_projection};
+const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan,          &svg_convert_arch_umt5,
+                                           &svg_convert_arch_t5,           &svg_convert_arch_wan_vae,
+                                           &svg_convert_arch_clip_vision,  &svg_convert_arch_clip_vision_projection,
+                                           &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";
@@ -474,21 +477,40 @@ bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const
 
 // What svg_gen_default_params (and so svg-run) starts from for a family's
 // pipeline, written where the file holds its transformer: the release's
-// generation settings, and Sparse VideoGen's from the paper's Wan 2.1 runs
-// (dense warm-up: the first 25% of steps and 2.5% of layers at 480p, 20% and
-// 3% from 1280×720 pixels).
+// generation settings, and Sparse VideoGen's from the paper.
+//   Wan 2.1: dense warm-up of the first 25% of steps and 2.5% of layers at
+//     480p, 20% and 3% from 1280×720 pixels (the paper's Wan runs).
+//   CogVideoX 1.5: 1360×768, 81 frames, 50 steps, guidance 6 (the release's
+//     defaults); the paper's CogVideoX-v1.5 setting keeps the first 25% of
+//     steps dense and no layers, and its windows (4 latent frames for
+//     spatial heads, 1224 tokens for temporal heads) compute about 30% of
+//     the attention: density 0.3.
+struct generation_defaults {
+    const char *family;
+    uint32_t width, height, frames, steps, fps;
+    float cfg, density, dense_steps, dense_layers, dense_steps_720p, dense_layers_720p;
+};
+const generation_defaults k_generation_defaults[] = {
+    {"wan", 832, 480, 81, 50, 16, 5.0f, 0.3f, 0.25f, 0.025f, 0.2f, 0.03f},
+    {"cogvideox", 1360, 768, 81, 50, 16, 6.0f, 0.3f, 0.25f, 0.0f, 0.25f, 0.0f},
+};
+
 bool add_generation_defaults(svg_gguf_writer *w, const std::vector<component> &comps) {
-    bool wan = false;
-    for (const component &c : comps) wan = wan || (c.name == "transformer" && std::string(c.arch->family) == "wan");
-    if (!wan) return true;
-    return svg_gguf_writer_set_u32(w, "svg.gen.width", 832) && svg_gguf_writer_set_u32(w, "svg.gen.height", 480) &&
-           svg_gguf_writer_set_u32(w, "svg.gen.frames", 81) && svg_gguf_writer_set_u32(w, "svg.gen.steps", 50) &&
-           svg_gguf_writer_set_f32(w, "svg.gen.cfg", 5.0f) && svg_gguf_writer_set_u32(w, "svg.gen.fps", 16) &&
-           svg_gguf_writer_set_bool(w, "svg.sparse.enabled", true) && svg_gguf_writer_set_f32(w, "svg.sparse.density", 0.3f) &&
-           svg_gguf_writer_set_u32(w, "svg.sparse.rows", 64) && svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps", 0.25f) &&
-           svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers", 0.025f) &&
-           svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps_720p", 0.2f) &&
-           svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers_720p", 0.03f);
+    for (const component &c : comps) {
+        if (c.name != "transformer") continue;
+        for (const generation_defaults &d : k_generation_defaults) {
+            if (std::string(c.arch->family) != d.family) continue;
+            return svg_gguf_writer_set_u32(w, "svg.gen.width", d.width) && svg_gguf_writer_set_u32(w, "svg.gen.height", d.height) &&
+                   svg_gguf_writer_set_u32(w, "svg.gen.frames", d.frames) && svg_gguf_writer_set_u32(w, "svg.gen.steps", d.steps) &&
+                   svg_gguf_writer_set_f32(w, "svg.gen.cfg", d.cfg) && svg_gguf_writer_set_u32(w, "svg.gen.fps", d.fps) &&
+                   svg_gguf_writer_set_bool(w, "svg.sparse.enabled", true) && svg_gguf_writer_set_f32(w, "svg.sparse.density", d.density) &&
+                   svg_gguf_writer_set_u32(w, "svg.sparse.rows", 64) && svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps", d.dense_steps) &&
+                   svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers", d.dense_layers) &&
+                   svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps_720p", d.dense_steps_720p) &&
+                   svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers_720p", d.dense_layers_720p);
+        }
+    }
+    return true;
 }
 
 // Sampler defaults from a diffusers scheduler_config.json (scalar keys only).
@@ -521,6 +543,39 @@ bool svg_convert_config_int(const json &config, const char *key, int64_t *out) {
     if (it == config.end() || !it->is_number_integer()) return svg_err(false, "config: %s missing or not an integer", key);
     *out = it->get<int64_t>();
     if (*out <= 0) return svg_err(false, "config: %s must be positive, got %lld", key, (long long)*out);
+    return true;
+}
+
+bool svg_convert_config_opt_int(const json &config, const char *key, int64_t def, int64_t *out) {
+    const auto it = config.find(key);
+    if (it == config.end() || it->is_null()) {
+        *out = def;
+        return true;
+    }
+    if (!it->is_number_integer() || it->get<int64_t>() < 1) return svg_err(false, "config: %s must be a positive integer", key);
+    *out = it->get<int64_t>();
+    return true;
+}
+
+bool svg_convert_config_opt_float(const json &config, const char *key, double def, double *out) {
+    const auto it = config.find(key);
+    if (it == config.end() || it->is_null()) {
+        *out = def;
+        return true;
+    }
+    if (!it->is_number()) return svg_err(false, "config: %s must be a number", key);
+    *out = it->get<double>();
+    return true;
+}
+
+bool svg_convert_config_opt_bool(const json &config, const char *key, bool def, bool *out) {
+    const auto it = config.find(key);
+    if (it == config.end() || it->is_null()) {
+        *out = def;
+        return true;
+    }
+    if (!it->is_boolean()) return svg_err(false, "config: %s must be true or false", key);
+    *out = it->get<bool>();
     return true;
 }
 

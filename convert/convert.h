@@ -113,6 +113,32 @@ bool svg_convert_need(const svg_shape_map &shapes, const std::string &name, size
 
 // A required positive integer config key.
 bool svg_convert_config_int(const nlohmann::json &config, const char *key, int64_t *out);
+// Optional config keys: `def` when absent or null; false + error when of another type
+// (integers: positive; floats: any number).
+bool svg_convert_config_opt_int(const nlohmann::json &config, const char *key, int64_t def, int64_t *out);
+bool svg_convert_config_opt_float(const nlohmann::json &config, const char *key, double def, double *out);
+bool svg_convert_config_opt_bool(const nlohmann::json &config, const char *key, bool def, bool *out);
+
+// Builds a parameter list in module order (the architectures' `parameters`).
+struct svg_param_list {
+    std::vector<svg_convert_param> *out;
+    // [n_out, n_in] weight (+ [n_out] bias)
+    void linear(const std::string &name, int64_t n_out, int64_t n_in, bool bias = true) const {
+        out->push_back({name + ".weight", {n_out, n_in}, SVG_PARAM_LINEAR});
+        if (bias) out->push_back({name + ".bias", {n_out}, SVG_PARAM_BIAS});
+    }
+    // norm scale [n] (+ bias)
+    void norm(const std::string &name, int64_t n, bool bias = true) const {
+        out->push_back({name + ".weight", {n}, SVG_PARAM_NORM});
+        if (bias) out->push_back({name + ".bias", {n}, SVG_PARAM_BIAS});
+    }
+    // convolution kernel [n_out, n_in, k...] (+ [n_out] bias)
+    void conv(const std::string &name, std::vector<int64_t> shape, bool bias = true) const {
+        const int64_t n_out = shape[0];
+        out->push_back({name + ".weight", std::move(shape), SVG_PARAM_CONV});
+        if (bias) out->push_back({name + ".bias", {n_out}, SVG_PARAM_BIAS});
+    }
+};
 
 // For networks whose checkpoints come in two namings (diffusers, and the
 // release's original one): maps the original names with to_diffusers (false:
@@ -143,6 +169,8 @@ extern const svg_convert_arch svg_convert_arch_wan;
 extern const svg_convert_arch svg_convert_arch_wan_vae;  // Wan 2.1 VAE (convert-wan-vae.cpp)
 extern const svg_convert_arch svg_convert_arch_umt5, svg_convert_arch_t5;  // umT5 / T5 v1.1 encoders (convert-umt5.cpp)
 extern const svg_convert_arch svg_convert_arch_clip_vision, svg_convert_arch_clip_vision_projection;  // CLIP vision towers (convert-clip.cpp)
+// CogVideoX 1.5 transformer and VAE (convert-cogvideox.cpp)
+extern const svg_convert_arch svg_convert_arch_cogvideox, svg_convert_arch_cogvideox_vae;
 
 // Wan's config inference with an explicit head size: the shapes fix the inner
 // dim but not how it splits into heads; the releases all use 128.

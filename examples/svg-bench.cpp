@@ -231,7 +231,7 @@ std::vector<Case> cases() {
 // peak memory, weights included. With sparse, the same forward with Sparse
 // VideoGen attention follows, on the same weights and inputs.
 int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int64_t frames, int64_t height,
-                int64_t width, int64_t text_len, int reps, const wan_sparse_attention *sparse_in, double dense_layers_share) {
+                int64_t width, int64_t text_len, int reps, const dit_sparse_attention *sparse_in, double dense_layers_share) {
     svg_gguf *f = svg_gguf_open(path.c_str());
     wan_transformer m;
     if (!f || !wan_transformer_load(f, be, &m)) {
@@ -239,12 +239,12 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
         if (f) svg_gguf_free(f);
         return 1;
     }
-    wan_sparse_attention sparse_layers;  // the first floor(share · layers) blocks dense
+    dit_sparse_attention sparse_layers;  // the first floor(share · layers) blocks dense
     if (sparse_in) {
         sparse_layers = *sparse_in;
         sparse_layers.dense_layers = (int)std::floor(dense_layers_share * (double)m.layers);
     }
-    const wan_sparse_attention *sparse = sparse_in ? &sparse_layers : nullptr;
+    const dit_sparse_attention *sparse = sparse_in ? &sparse_layers : nullptr;
     const int64_t lf = (frames - 1) / 4 + 1, lh = height / 8, lw = width / 8;  // the VAE's 4×8×8 compression
     const int64_t tokens = lf / m.patch[0] * (lh / m.patch[1]) * (lw / m.patch[2]);
     auto randn = [](int64_t n, uint64_t seed) {
@@ -258,7 +258,7 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
         return v;
     };
     bool ok = true;
-    for (const wan_sparse_attention *attn : {(const wan_sparse_attention *)nullptr, sparse}) {
+    for (const dit_sparse_attention *attn : {(const dit_sparse_attention *)nullptr, sparse}) {
         svg_context *ctx = svg_context_new(true);
         svg_host_inputs host;
         const int64_t xs[5] = {1, m.in_channels, lf, lh, lw}, ts[1] = {1}, txs[3] = {1, text_len, m.text_dim},
@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!model.empty()) {
-        wan_sparse_attention sparse;
+        dit_sparse_attention sparse;
         sparse.enabled = true;
         sparse.density = svg_density;
         const int rc = bench_model(be, model, backend == "cpu" ? SVG_TYPE_F32 : SVG_TYPE_BF16, frames, height, width, text_len, reps,

@@ -369,7 +369,7 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         d.sparse.dense_layers = (int)std::floor(dense_layers * (double)tr.layers);
         d.sparse.seed = (uint32_t)p->seed;
         d.sparse_dense_steps = dense_steps;
-        wan_denoise_options::sparse_stats counts;
+        dit_sparse_stats counts;
         if (p->svg && p->svg_stats) d.stats = &counts;
         d.progress = [&](int done, int total) {
             if (done == total) st.denoise_s = now() - t_den;

@@ -40,32 +40,20 @@ struct loop_constants {
 
 // One transformer forward: the host latents at timestep t with text embeddings `text`.
 // With stats, the sparse blocks' head decisions are read back and counted.
-bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const loop_constants &k,
-             svg_tensor *text, float t, enum svg_type act, const wan_sparse_attention &sparse, std::vector<float> *v,
-             wan_denoise_options::sparse_stats *stats) {
+bool forward(const wan_transformer &m, svg_backend *be, svg_gallocr *ga, const wan_denoise_inputs &in, const std::vector<float> &latents,
+             const loop_constants &k, svg_tensor *text, float t, enum svg_type act, const dit_sparse_attention &sparse,
+             std::vector<float> *v, dit_sparse_stats *stats) {
     svg_context *ctx = svg_context_new(true);
     svg_host_inputs host;
-    svg_tensor *x = host.add(ctx, (int)in.latent_shape.size(), in.latent_shape.data(), in.latents, "latents");
+    svg_tensor *x = host.add(ctx, (int)in.latent_shape.size(), in.latent_shape.data(), latents, "latents");
     if (k.condition) x = svg_concat(ctx, x, k.condition, 1);
     const int64_t B = in.latent_shape[0];
     svg_tensor *tt = host.add(ctx, 1, &B, std::vector<float>((size_t)B, t), "timestep");
     std::vector<svg_tensor *> kinds;
-    wan_sparse_attention attn = sparse;
+    dit_sparse_attention attn = sparse;
     if (stats) attn.kinds = &kinds;
     svg_tensor *y = wan_transformer_forward(ctx, m, x, tt, text, k.image, act, &host, &attn);
-    bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, v);
-    if (ok && stats) {
-        stats->spatial.resize((size_t)m.layers);
-        stats->temporal.resize((size_t)m.layers);
-        (sparse.enabled ? stats->sparse_forwards : stats->dense_forwards)++;
-        // the sparse blocks are the last kinds.size() ones
-        for (size_t i = 0; ok && i < kinds.size(); i++) {
-            std::vector<float> kd((size_t)svg_nelements(kinds[i]));
-            ok = svg_tensor_get_f32(kinds[i], kd.data(), (int64_t)kd.size());
-            const size_t layer = (size_t)m.layers - kinds.size() + i;
-            for (size_t j = 0; j < kd.size(); j += 3) (kd[j] >= 0.5f ? stats->temporal : stats->spatial)[layer]++;
-        }
-    }
+    const bool ok = y && svg_compute_to_host(be, ga, ctx, y, host, v) && (!stats || stats->add(kinds, m.layers, sparse.enabled));
     svg_context_free(ctx);
     return ok;
 }
@@ -85,26 +73,18 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
         opt.stats->band_density = svg_sparse_density(&l);
     }
     svg_gallocr *ga = svg_gallocr_new(be);
-    std::vector<float> vc, vu;
-    bool ok = true;
-    for (int i = 0; ok && i < opt.steps; i++) {
-        const float t = (float)s.timesteps[(size_t)i];
-        auto cancelled = [&] { return opt.cancel && opt.cancel() && svg_err(true, "denoise: cancelled at step %d of %d", i + 1, opt.steps); };
-        wan_sparse_attention sparse = opt.sparse;
-        sparse.enabled = sparse.enabled && i >= (int)std::floor(opt.sparse_dense_steps * opt.steps);
-        sparse.seed = opt.sparse.seed + 7919u * (uint32_t)i;  // other rows each step
-        ok = !cancelled() && forward(m, be, ga, in, k, k.cond, t, opt.act, sparse, &vc, opt.stats) &&
-             (!cfg || (!cancelled() && forward(m, be, ga, in, k, k.uncond, t, opt.act, sparse, &vu, opt.stats)));
-        if (!ok) break;
-        if (vc.size() != in.latents.size()) {
-            ok = svg_err(false, "denoise: transformer output has %zu values, latents %zu", vc.size(), in.latents.size());
-            break;
-        }
-        if (cfg)
-            for (size_t j = 0; j < vc.size(); j++) vc[j] = vu[j] + opt.guidance * (vc[j] - vu[j]);
-        ok = s.step(vc.data(), in.latents.data(), in.latents.size());
-        if (ok && opt.progress) opt.progress(i + 1, opt.steps);
-    }
+    svg_denoise_options d;
+    d.guidance = opt.guidance;
+    d.sparse = opt.sparse;
+    d.sparse_dense_steps = opt.sparse_dense_steps;
+    d.progress = opt.progress;
+    d.cancel = opt.cancel;
+    // cond and uncond as two forwards of batch 1 (WanPipeline's order: cond first)
+    const bool ok = svg_denoise(s, in.latents, d, [&](const std::vector<float> &x, float t, const dit_sparse_attention &sparse,
+                                                      std::vector<float> *vc, std::vector<float> *vu) {
+        return forward(m, be, ga, in, x, k, k.cond, t, opt.act, sparse, vc, opt.stats) &&
+               (!vu || forward(m, be, ga, in, x, k, k.uncond, t, opt.act, sparse, vu, opt.stats));
+    });
     svg_gallocr_free(ga);
     return ok;
 }

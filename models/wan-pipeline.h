@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "models/denoise.h"
 #include "models/umt5.h"
 #include "models/wan-vae.h"
 #include "models/wan.h"
@@ -31,15 +32,11 @@ struct wan_denoise_options {
     enum svg_type act = SVG_TYPE_F32;
     // Sparse VideoGen in self-attention (sparse.enabled), dense for the first
     // floor(sparse_dense_steps · steps) steps (the paper's warm-up)
-    wan_sparse_attention sparse;
+    dit_sparse_attention sparse;
     double sparse_dense_steps = 0.25;
     // When set, filled with Sparse VideoGen's per-block head decisions
     // (reading them back costs a synchronization per forward).
-    struct sparse_stats {
-        std::vector<int64_t> spatial, temporal;  // per block: heads decided, summed over forwards and batch items
-        int sparse_forwards = 0, dense_forwards = 0;
-        double band_density = 1.0;  // density of the band mask of the sparse forwards
-    } *stats = nullptr;
+    dit_sparse_stats *stats = nullptr;
     // called after every step: (step done, steps)
     std::function<void(int, int)> progress;
     // polled before every transformer forward: true stops the loop, and

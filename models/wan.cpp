@@ -19,45 +19,18 @@ struct builder {
     svg_context *ctx;
     const wan_transformer &m;
     enum svg_type act;
-    std::vector<T *> *kinds_out = nullptr;  // wan_sparse_attention::kinds
+    const dit_sparse_attention *sparse = nullptr;
 
     T *W(const std::string &name) const { return m.w.get(name); }
     T *linear(T *x, const std::string &name) const { return svg_linear(ctx, x, W(name + ".weight"), m.w.get_opt(name + ".bias")); }
     // a [B, n, dim] slice of the [B, 6, dim] modulation
     T *chunk(T *mod, int i) const { return svg_slice(ctx, mod, 1, i, i + 1, 1); }
 
-    // Multi-head attention on [B, L, dim] projections; q/k already normed
-    // (and rotated). Heads: [B, L, H, D] viewed as [B, H, L, D].
-    // q, k, v [B, L, dim] → attention over heads → [B, L, dim]. With a
-    // layout, Sparse VideoGen: profile (q, k, v as computed), move the
-    // temporal heads' rows, attend under the band mask, move them back.
-    T *attend(T *q, T *k, T *v, const svg_sparse_layout *sparse = nullptr, int rows = 0, uint32_t seed = 0) const {
-        if (!q || !k || !v) return nullptr;
-        const int perm[4] = {0, 2, 1, 3};
-        auto split = [&](T *x) {
-            const int64_t ne[4] = {x->ne[0], x->ne[1], m.heads, m.head_dim};
-            return svg_reshape(ctx, x, 4, ne);
-        };
-        auto heads = [&](T *x) { return svg_permute(ctx, x, perm); };  // [B, L, H, D] as [B, H, L, D]
-        const float scale = 1.0f / std::sqrt((float)m.head_dim);
-        T *o;
-        if (sparse) {
-            T *kinds = svg_sparse_profile(ctx, heads(split(q)), heads(split(k)), heads(split(v)), nullptr, scale, sparse, rows, seed);
-            if (kinds && kinds_out) {
-                svg_set_output(kinds);
-                kinds_out->push_back(kinds);
-            }
-            auto moved = [&](T *x) { return heads(svg_sparse_permute(ctx, split(x), kinds, sparse, false)); };
-            o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), nullptr, scale, sparse);
-            o = kinds && o ? svg_sparse_permute(ctx, o, kinds, sparse, true) : nullptr;
-        } else {
-            o = svg_attention(ctx, heads(split(q)), heads(split(k)), heads(split(v)), nullptr, nullptr, scale, false);
-        }
-        if (!o) return nullptr;
-        return svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], m.dim);
+    T *attend(T *q, T *k, T *v, const svg_sparse_layout *layout = nullptr, uint32_t seed = 0) const {
+        return dit_attention(ctx, q, k, v, m.heads, m.head_dim, layout, sparse, seed);
     }
 
-    T *self_attention(T *x, T *pos, const std::string &p, const svg_sparse_layout *sparse, int rows, uint32_t seed) const {
+    T *self_attention(T *x, T *pos, const std::string &p, const svg_sparse_layout *layout, uint32_t seed) const {
         const int d = (int)m.head_dim;
         const int axes[3] = {d - 4 * (d / 6), 2 * (d / 6), 2 * (d / 6)};  // frames, height, width
         auto rope = [&](T *y) {
@@ -69,7 +42,7 @@ struct builder {
         T *q = rope(svg_rms_norm(ctx, linear(x, p + ".to_q"), W(p + ".norm_q.weight"), m.eps));
         T *k = rope(svg_rms_norm(ctx, linear(x, p + ".to_k"), W(p + ".norm_k.weight"), m.eps));
         T *v = linear(x, p + ".to_v");
-        return linear(attend(q, k, v, sparse, rows, seed), p + ".to_out.0");
+        return linear(attend(q, k, v, layout, seed), p + ".to_out.0");
     }
 
     T *cross_attention(T *x, T *text, T *image, const std::string &p) const {
@@ -83,7 +56,7 @@ struct builder {
         return linear(o, p + ".to_out.0");
     }
 
-    T *block(T *h, T *temb6, T *text, T *image, T *pos, int64_t i, const svg_sparse_layout *sparse, int rows, uint32_t seed) const {
+    T *block(T *h, T *temb6, T *text, T *image, T *pos, int64_t i, const svg_sparse_layout *layout) const {
         const std::string p = "blocks." + std::to_string(i);
         // six modulation vectors: table + projected time embedding (f32)
         T *mod = svg_add(ctx, temb6, W(p + ".scale_shift_table"));
@@ -91,7 +64,7 @@ struct builder {
         T *c_shift = chunk(mod, 3), *c_scale = chunk(mod, 4), *c_gate = chunk(mod, 5);
 
         T *n = svg_norm_modulate(ctx, h, SVG_NORM_LAYER, m.eps, nullptr, nullptr, scale, shift);
-        h = svg_add(ctx, h, svg_mul(ctx, self_attention(n, pos, p + ".attn1", sparse, rows, seed + (uint32_t)i), gate));
+        h = svg_add(ctx, h, svg_mul(ctx, self_attention(n, pos, p + ".attn1", layout, (sparse ? sparse->seed : 0) + (uint32_t)i), gate));
 
         n = m.cross_attn_norm ? svg_layer_norm(ctx, h, W(p + ".norm2.weight"), W(p + ".norm2.bias"), m.eps) : h;
         h = svg_add(ctx, h, cross_attention(n, text, image, p + ".attn2"));
@@ -141,13 +114,11 @@ bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m
 }
 
 svg_sparse_layout wan_sparse_layout(const wan_transformer &m, int64_t frames, int64_t height, int64_t width, double density) {
-    svg_sparse_layout l{0, frames / m.patch[0], (height / m.patch[1]) * (width / m.patch[2]), 0, 1, 0};
-    l.band = svg_sparse_band_for_density(&l, density, 128);
-    return l;
+    return dit_sparse_layout(0, frames / m.patch[0], (height / m.patch[1]) * (width / m.patch[2]), 0, density);
 }
 
 svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, svg_tensor *x, svg_tensor *t, svg_tensor *text,
-                                    svg_tensor *image, enum svg_type act, svg_host_inputs *host, const wan_sparse_attention *sparse) {
+                                    svg_tensor *image, enum svg_type act, svg_host_inputs *host, const dit_sparse_attention *sparse) {
     if (!x || !t || !text) return svg_err<T *>(nullptr, "wan: missing input");
     if (x->n_dims != 5 || x->ne[1] != m.in_channels)
         return svg_err<T *>(nullptr, "wan: hidden_states %s must be [B, %lld, F, H, W]", svg_shape_string(x).c_str(), (long long)m.in_channels);
@@ -163,7 +134,7 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
     if (!m.has_image && image) return svg_err<T *>(nullptr, "wan: encoder_hidden_states_image given to a T2V transformer");
     if (image && (image->n_dims != 3 || image->ne[0] != B || image->ne[2] != m.image_dim))
         return svg_err<T *>(nullptr, "wan: encoder_hidden_states_image %s must be [%lld, L, %lld]", svg_shape_string(image).c_str(), (long long)B, (long long)m.image_dim);
-    builder b{ctx, m, act, sparse && sparse->enabled ? sparse->kinds : nullptr};
+    builder b{ctx, m, act, sparse};
     const int64_t L = F * Hp * Wp;
 
     // 3D RoPE positions (frame, row, column) of each patch token
@@ -204,11 +175,7 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
     if (sparse_on && (!(sparse->density > 0.0) || sparse->rows < 1))
         return svg_err<T *>(nullptr, "wan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
     const svg_sparse_layout layout = wan_sparse_layout(m, x->ne[2], x->ne[3], x->ne[4], sparse_on ? sparse->density : 1.0);
-    for (int64_t i = 0; i < m.layers; i++) {
-        const bool sparse_layer = sparse_on && i >= sparse->dense_layers;
-        h = b.block(h, temb6, txt, img, rope_pos, i, sparse_layer ? &layout : nullptr, sparse_on ? sparse->rows : 0,
-                    sparse_on ? sparse->seed : 0);
-    }
+    for (int64_t i = 0; i < m.layers; i++) h = b.block(h, temb6, txt, img, rope_pos, i, sparse_on && sparse->sparse_block(i) ? &layout : nullptr);
 
     // output: norm + (table + temb) modulation, projection to patches
     T *out_mod = svg_add(ctx, svg_reshape_3d(ctx, temb, B, 1, m.dim), b.W("scale_shift_table"));

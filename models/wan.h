@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "models/dit.h"
 #include "models/model-file.h"
 
 struct wan_transformer {
@@ -13,23 +14,6 @@ struct wan_transformer {
     bool cross_attn_norm = true, has_image = false;
     float eps = 1e-6f;
     svg_component_weights w;
-};
-
-// Sparse VideoGen in the self-attention of every block (svg.h): per call,
-// online profiling picks each head's kind, the temporal heads' rows are
-// permuted, and attention runs under the band mask of the target density
-// (one sink frame, as the Wan release). The first dense_layers blocks stay
-// dense; which denoising steps stay dense is the caller's choice (enabled).
-struct wan_sparse_attention {
-    bool enabled = false;
-    double density = 0.3;  // share of query-key pairs computed (sink included)
-    int rows = 64;         // query rows sampled per head for profiling
-    int dense_layers = 0;  // the first blocks stay dense
-    uint32_t seed = 0;     // profiling's sample rows
-    // When set, each sparse block's profiling result (svg_sparse_profile's
-    // f32 [B, H, 3], marked as a graph output so it survives the compute)
-    // is appended here in block order: what --svg-stats reads back.
-    std::vector<svg_tensor *> *kinds = nullptr;
 };
 
 // Sparse VideoGen's layout of the self-attention of latents [B, C, frames,
@@ -50,4 +34,4 @@ bool wan_transformer_load(const svg_gguf *f, svg_backend *be, wan_transformer *m
 // → [B, out_channels, F, H, W] in act. Position tables go to host_inputs.
 svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, svg_tensor *x, svg_tensor *t,
                                     svg_tensor *text, svg_tensor *image, enum svg_type act,
-                                    svg_host_inputs *host_inputs, const wan_sparse_attention *sparse = nullptr);
+                                    svg_host_inputs *host_inputs, const dit_sparse_attention *sparse = nullptr);

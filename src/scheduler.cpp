@@ -110,3 +110,122 @@ bool svg_flow_sampler::step(const float *v, float *sample, size_t n) {
     index_++;
     return true;
 }
+
+// ------------------------------------------------------------ DDIM / DPM
+
+bool svg_ddpm_sampler::init(kind_t k, int n_steps, const svg_ddpm_config &cfg, uint64_t noise_seed) {
+    const int N = cfg.num_train_timesteps;
+    if (N < 2) return svg_err(false, "sampler: num_train_timesteps must be at least 2, got %d", N);
+    if (n_steps < 1 || n_steps > N) return svg_err(false, "sampler: steps must be in [1, %d], got %d", N, n_steps);
+    if (cfg.prediction_type != "v_prediction" && cfg.prediction_type != "epsilon" && cfg.prediction_type != "sample")
+        return svg_err(false, "sampler: prediction_type '%s' not supported (v_prediction, epsilon, sample)", cfg.prediction_type.c_str());
+    if (!(cfg.snr_shift_scale > 0)) return svg_err(false, "sampler: snr_shift_scale must be positive, got %g", cfg.snr_shift_scale);
+    kind = k;
+    steps = n_steps;
+    cfg_ = cfg;
+    // β: the reference computes scaled_linear in f64, linear in f32
+    std::vector<double> betas((size_t)N);
+    for (int i = 0; i < N; i++) {
+        const double f = (double)i / (N - 1);
+        if (cfg.beta_schedule == "scaled_linear") {
+            const double b = std::sqrt(cfg.beta_start) + f * (std::sqrt(cfg.beta_end) - std::sqrt(cfg.beta_start));
+            betas[(size_t)i] = b * b;
+        } else if (cfg.beta_schedule == "linear") {
+            betas[(size_t)i] = (float)(cfg.beta_start + f * (cfg.beta_end - cfg.beta_start));
+        } else {
+            return svg_err(false, "sampler: beta_schedule '%s' not supported (scaled_linear, linear)", cfg.beta_schedule.c_str());
+        }
+    }
+    alphas_cumprod.assign((size_t)N, 0.0);
+    double prod = 1.0;
+    for (int i = 0; i < N; i++) {
+        prod *= 1.0 - betas[(size_t)i];
+        const double a = prod / (cfg.snr_shift_scale + (1.0 - cfg.snr_shift_scale) * prod);
+        alphas_cumprod[(size_t)i] = cfg.beta_schedule == "linear" ? (float)a : a;
+    }
+    if (cfg.rescale_betas_zero_snr) {
+        const double s0 = std::sqrt(alphas_cumprod[0]), sT = std::sqrt(alphas_cumprod.back());
+        for (double &a : alphas_cumprod) {
+            const double s = (std::sqrt(a) - sT) * s0 / (s0 - sT);
+            a = s * s;
+        }
+    }
+    final_alpha_ = cfg.set_alpha_to_one ? 1.0 : alphas_cumprod[0];
+    timesteps.assign((size_t)n_steps, 0);
+    if (cfg.timestep_spacing == "trailing") {
+        const double ratio = (double)N / n_steps;
+        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = (int64_t)std::nearbyint(N - i * ratio) - 1;
+    } else if (cfg.timestep_spacing == "leading") {
+        const int ratio = N / n_steps;
+        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = (int64_t)(n_steps - 1 - i) * ratio + cfg.steps_offset;
+    } else if (cfg.timestep_spacing == "linspace") {
+        for (int i = 0; i < n_steps; i++)
+            timesteps[(size_t)i] = (int64_t)std::nearbyint(n_steps == 1 ? 0.0 : (double)(N - 1) * (n_steps - 1 - i) / (n_steps - 1));
+    } else {
+        return svg_err(false, "sampler: timestep_spacing '%s' not supported (trailing, leading, linspace)", cfg.timestep_spacing.c_str());
+    }
+    for (int64_t t : timesteps)
+        if (t < 0 || t >= N) return svg_err(false, "sampler: timestep %lld outside [0, %d)", (long long)t, N);
+    index_ = 0;
+    x0_prev_.clear();
+    noise_state_ = noise_seed;
+    return true;
+}
+
+namespace {
+
+// N(0, 1) noise for the stochastic DPM step: splitmix64 + Box–Muller.
+float next_normal(uint64_t *s) {
+    auto next = [&] {
+        uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    const double u1 = ((next() >> 11) + 1.0) * 0x1.0p-53, u2 = (next() >> 11) * 0x1.0p-53;
+    return (float)(std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2));
+}
+
+}  // namespace
+
+bool svg_ddpm_sampler::step(const float *out, float *sample, size_t n) {
+    if (index_ >= steps) return svg_err(false, "sampler: all %d steps already taken", steps);
+    const int64_t t = timesteps[(size_t)index_];
+    const int64_t prev = t - cfg_.num_train_timesteps / steps;
+    const double a = alphas_cumprod[(size_t)t], a_prev = prev >= 0 ? alphas_cumprod[(size_t)prev] : final_alpha_;
+    // x0 in f32 with f32 coefficients, as the reference's 0-d f64 tensors times f32 latents
+    std::vector<float> x0(n);
+    const float sa = (float)std::sqrt(a), sb = (float)std::sqrt(1.0 - a);
+    for (size_t j = 0; j < n; j++) {
+        if (cfg_.prediction_type == "v_prediction") x0[j] = sa * sample[j] - sb * out[j];
+        else if (cfg_.prediction_type == "epsilon") x0[j] = (sample[j] - sb * out[j]) / sa;
+        else x0[j] = out[j];
+    }
+    if (kind == DDIM) {
+        const double at = std::sqrt((1.0 - a_prev) / (1.0 - a)), bt = std::sqrt(a_prev) - std::sqrt(a) * at;
+        const float fa = (float)at, fb = (float)bt;
+        for (size_t j = 0; j < n; j++) sample[j] = fa * sample[j] + fb * x0[j];
+    } else {
+        auto lam = [](double ac) { return std::log(std::sqrt(ac / (1.0 - ac))); };
+        const double h = lam(a_prev) - lam(a);
+        const double m1 = std::sqrt((1.0 - a_prev) / (1.0 - a)) * std::exp(-h), m2 = std::expm1(-2 * h) * std::sqrt(a_prev);
+        const double mn = std::sqrt(1.0 - a_prev) * std::sqrt(1.0 - std::exp(-2 * h));
+        // second order from the previous x0 except on the first and the last step
+        const bool second = !x0_prev_.empty() && prev >= 0;
+        double m3 = 0, m4 = 0;
+        if (second) {
+            const double a_back = alphas_cumprod[(size_t)timesteps[(size_t)index_ - 1]];
+            const double r = (lam(a) - lam(a_back)) / h;
+            m3 = 1 + 1 / (2 * r);
+            m4 = 1 / (2 * r);
+        }
+        const float f1 = (float)m1, f2 = (float)m2, fn = (float)mn, f3 = (float)m3, f4 = (float)m4;
+        for (size_t j = 0; j < n; j++) {
+            const float d = second ? f3 * x0[j] - f4 * x0_prev_[j] : x0[j];
+            sample[j] = f1 * sample[j] - f2 * d + fn * next_normal(&noise_state_);
+        }
+        x0_prev_ = std::move(x0);
+    }
+    index_++;
+    return true;
+}

@@ -663,10 +663,10 @@ TEST_F(Convert, UnknownClassInConfig) {
     fs::copy_file(folder("wan_t2v") + "/diffusion_pytorch_model.safetensors",
                   tmp("model/diffusion_pytorch_model.safetensors"));
     json config = read_json(config_file("wan_t2v"));
-    config["_class_name"] = "CogVideoXTransformer3DModel";
+    config["_class_name"] = "MochiTransformer3DModel";
     std::ofstream(tmp("model/config.json")) << config.dump();
     expect_error(options(tmp("model"), tmp("out.gguf")),
-                 {"unknown architecture", "CogVideoXTransformer3DModel", "WanTransformer3DModel"});
+                 {"unknown architecture", "MochiTransformer3DModel", "WanTransformer3DModel"});
 }
 
 TEST_F(Convert, UnknownTensorNames) {

@@ -130,7 +130,7 @@ TEST(WanTransformer, SparseAttentionInTheBlocks) {
         return v;
     };
     const std::vector<float> lat = randn(16 * 5 * 32 * 32), txt = randn(8 * (size_t)m.text_dim);
-    auto run = [&](const wan_sparse_attention *sparse) {
+    auto run = [&](const dit_sparse_attention *sparse) {
         svg_context *ctx = svg_context_new(true);
         svg_host_inputs host;
         const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
@@ -144,7 +144,7 @@ TEST(WanTransformer, SparseAttentionInTheBlocks) {
         return out;
     };
     const std::vector<float> dense = run(nullptr);
-    wan_sparse_attention s;
+    dit_sparse_attention s;
     s.enabled = true;
     s.rows = 16;
     s.density = 1.0;

@@ -1,0 +1,53 @@
+// Shared pieces of the video diffusion transformers (models/dit.h).
+#include "models/dit.h"
+
+#include <cmath>
+
+#include "src/svg-impl.h"
+
+svg_tensor *dit_attention(svg_context *ctx, svg_tensor *q, svg_tensor *k, svg_tensor *v, int64_t heads, int64_t head_dim,
+                          const svg_sparse_layout *layout, const dit_sparse_attention *sparse, uint32_t seed) {
+    if (!q || !k || !v) return nullptr;
+    const int perm[4] = {0, 2, 1, 3};
+    auto split = [&](svg_tensor *x) {  // [B, L, H·D] → [B, L, H, D]
+        const int64_t ne[4] = {x->ne[0], x->ne[1], heads, head_dim};
+        return svg_reshape(ctx, x, 4, ne);
+    };
+    auto as_heads = [&](svg_tensor *x) { return svg_permute(ctx, x, perm); };  // [B, L, H, D] viewed as [B, H, L, D]
+    const float scale = 1.0f / std::sqrt((float)head_dim);
+    svg_tensor *o;
+    if (layout) {
+        svg_tensor *kinds =
+            svg_sparse_profile(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), nullptr, scale, layout, sparse->rows, seed);
+        if (kinds && sparse->kinds) {
+            svg_set_output(kinds);
+            sparse->kinds->push_back(kinds);
+        }
+        auto moved = [&](svg_tensor *x) { return as_heads(svg_sparse_permute(ctx, split(x), kinds, layout, false)); };
+        o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), nullptr, scale, layout);
+        o = kinds && o ? svg_sparse_permute(ctx, o, kinds, layout, true) : nullptr;
+    } else {
+        o = svg_attention(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), nullptr, nullptr, scale, false);
+    }
+    return o ? svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], heads * head_dim) : nullptr;
+}
+
+svg_sparse_layout dit_sparse_layout(int64_t text_before, int64_t frames, int64_t tokens_per_frame, int64_t text_after, double density) {
+    svg_sparse_layout l{text_before, frames, tokens_per_frame, text_after, 1, 0};
+    l.band = svg_sparse_band_for_density(&l, density, 128);
+    return l;
+}
+
+bool dit_sparse_stats::add(const std::vector<svg_tensor *> &kinds, int64_t layers, bool sparse) {
+    spatial.resize((size_t)layers);
+    temporal.resize((size_t)layers);
+    (sparse ? sparse_forwards : dense_forwards)++;
+    if ((int64_t)kinds.size() > layers) return svg_err(false, "sparse stats: %zu sparse blocks in %lld layers", kinds.size(), (long long)layers);
+    for (size_t i = 0; i < kinds.size(); i++) {
+        std::vector<float> kd((size_t)svg_nelements(kinds[i]));
+        if (!svg_tensor_get_f32(kinds[i], kd.data(), (int64_t)kd.size())) return false;
+        const size_t layer = (size_t)layers - kinds.size() + i;
+        for (size_t j = 0; j < kd.size(); j += 3) (kd[j] >= 0.5f ? temporal : spatial)[layer]++;
+    }
+    return true;
+}
