@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "models/clip-vision.h"
+#include "models/cogvideox.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
@@ -67,6 +68,17 @@ bool compute(svg_backend *be, svg_context *ctx, svg_tensor *y, const svg_host_in
 bool forward_transformer(const svg_gguf *f, svg_backend *be, enum svg_type act, const svg_safetensors *inputs,
                          svg_forward_result *out) {
     const char *arch = svg_gguf_get_string(f, "general.architecture");
+    if (arch && strcmp(arch, "cogvideox") == 0) {
+        cogvideox_transformer m;
+        if (!cogvideox_transformer_load(f, be, &m)) return false;
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        svg_tensor *x = read_input(ctx, inputs, "hidden_states", false, &host);
+        svg_tensor *t = x ? read_input(ctx, inputs, "timestep", false, &host) : nullptr;
+        svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
+        svg_tensor *ofs = text ? read_input(ctx, inputs, "ofs", true, &host) : nullptr;
+        return compute(be, ctx, text ? cogvideox_transformer_forward(ctx, m, x, t, text, ofs, act, &host) : nullptr, host, "out", out);
+    }
     if (!arch || strcmp(arch, "wan") != 0)
         return svg_err(false, "no transformer forward for architecture '%s'", arch ? arch : "?");
     wan_transformer m;
@@ -127,7 +139,7 @@ bool forward_vae(const svg_gguf *f, svg_backend *be, const std::string &mode, co
     if (!has(inputs, in_name)) return svg_err(false, "input '%s' not found in the inputs file", in_name);
     wan_vae m;
     if (!wan_vae_load(f, be, &m)) return false;
-    wan_vae_tensor x, y, logvar;
+    vae_tensor x, y, logvar;
     if (!read_f32(inputs, in_name, &x.shape, &x.data)) return false;
     if (!(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;
     svg_forward_tensor &a = add_output(out, decode ? "video" : "mean");
@@ -208,7 +220,7 @@ bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_opti
     }
     for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
     // decode as WanPipeline: de-normalize, VAE, (x + 1) / 2 clamped, [B, F, 3, H, W]
-    wan_vae_tensor z{in.latent_shape, in.latents}, video;
+    vae_tensor z{in.latent_shape, in.latents}, video;
     if (!wan_vae_denormalize(vae, &z) || !wan_vae_decode(vae, be, z, &video)) return false;
     const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
     svg_forward_tensor &v = add_output(out, "video");

@@ -392,19 +392,19 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
 
     // ---- VAE decode
     const double t_vae = now();
-    wan_vae_tensor video;
+    vae_tensor video;
     {
         wan_vae vae;
         if (!wan_vae_load(m->f, be, &vae)) return false;
-        wan_vae_tensor z{in.latent_shape, in.latents};
+        vae_tensor z{in.latent_shape, in.latents};
         if (!wan_vae_denormalize(vae, &z)) return false;
         // chunks in all: one per latent frame and tile (diffusers' tiles of 256 px every 192)
-        const wan_vae_tiling tiling{256, 256, 192, 192};
+        const vae_tiling tiling{256, 256, 192, 192};
         const int64_t f8 = vae.spatial_factor, th = tiling.tile_h / f8, tw = tiling.tile_w / f8;
         const int64_t sh = tiling.stride_h / f8, sw = tiling.stride_w / f8;
         const int64_t tiles = m->vae_tiling && (lh > th || lw > tw) ? ((lh + sh - 1) / sh) * ((lw + sw - 1) / sw) : 1;
         if (!hook(SVG_STAGE_DECODE, 0, (int)(tiles * lf))) return cancelled();
-        const wan_vae_progress prog = [&](int64_t done, int64_t total) {
+        const vae_progress prog = [&](int64_t done, int64_t total) {
             if (done == total) st.decode_s = now() - t_vae;
             return hook(SVG_STAGE_DECODE, (int)done, (int)total);
         };

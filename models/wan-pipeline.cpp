@@ -120,11 +120,11 @@ bool wan_i2v_condition(const wan_vae &vae, svg_backend *be, const std::vector<fl
                        std::vector<float> *condition, std::vector<int64_t> *shape) {
     const size_t plane = (size_t)height * width;
     if (image.size() != 3 * plane) return svg_err(false, "i2v: image has %zu values, expected 3x%dx%d", image.size(), height, width);
-    wan_vae_tensor video;
+    vae_tensor video;
     video.shape = {1, 3, num_frames, height, width};
     video.data.assign(3 * (size_t)num_frames * plane, 0.0f);
     for (int c = 0; c < 3; c++) std::copy(image.begin() + c * plane, image.begin() + (c + 1) * plane, video.data.begin() + (size_t)c * num_frames * plane);
-    wan_vae_tensor mean, logvar;
+    vae_tensor mean, logvar;
     if (!wan_vae_encode(vae, be, video, &mean, &logvar) || !wan_vae_normalize(vae, &mean)) return false;
     const int64_t zc = mean.shape[1], T = mean.shape[2], h = mean.shape[3], w = mean.shape[4];
     const size_t lplane = (size_t)(h * w);

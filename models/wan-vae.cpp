@@ -27,7 +27,7 @@ constexpr int64_t k_enc_chunk = 4;
 struct builder {
     svg_context *ctx;
     const wan_vae &m;
-    wan_vae_cache *cache;
+    vae_frame_cache *cache;
 
     T *W(const std::string &name) const { return m.w.get(name); }
 
@@ -149,134 +149,13 @@ struct builder {
     }
 };
 
-// ------------------------------------------------------------ host tensors
-
-int64_t numel(const std::vector<int64_t> &shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
-
-bool check_video(const wan_vae_tensor &x, int64_t channels, const char *what) {
-    bool ok = x.shape.size() == 5 && x.shape[1] == channels && (int64_t)x.data.size() == numel(x.shape);
-    for (size_t i = 0; ok && i < 5; i++) ok = x.shape[i] > 0;
-    if (!ok)
-        return svg_err(false, "wan vae: %s must be [B, %lld, T, H, W] with its values (got %zu dims, %zu values)", what,
-                       (long long)channels, x.shape.size(), x.data.size());
-    return true;
-}
-
-// Copy n = (frames, rows, columns) from src at s0 to dst at d0 (both
-// [B, C, T, H, W] with the same B and C).
-void copy_box(const wan_vae_tensor &src, const int64_t s0[3], wan_vae_tensor *dst, const int64_t d0[3],
-              const int64_t n[3]) {
-    const int64_t planes = src.shape[0] * src.shape[1];
-    const int64_t sT = src.shape[2], sH = src.shape[3], sW = src.shape[4];
-    const int64_t dT = dst->shape[2], dH = dst->shape[3], dW = dst->shape[4];
-    for (int64_t p = 0; p < planes; p++)
-        for (int64_t t = 0; t < n[0]; t++)
-            for (int64_t h = 0; h < n[1]; h++)
-                memcpy(&dst->data[(size_t)(((p * dT + d0[0] + t) * dH + d0[1] + h) * dW + d0[2])],
-                       &src.data[(size_t)(((p * sT + s0[0] + t) * sH + s0[1] + h) * sW + s0[2])],
-                       (size_t)n[2] * sizeof(float));
-}
-
-wan_vae_tensor zeros(std::vector<int64_t> shape) {
-    wan_vae_tensor t;
-    t.data.assign((size_t)numel(shape), 0.f);
-    t.shape = std::move(shape);
-    return t;
-}
-
-// x[:, :, t0:t1, h0:h1, w0:w1]
-wan_vae_tensor crop(const wan_vae_tensor &x, int64_t t0, int64_t t1, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-    wan_vae_tensor out = zeros({x.shape[0], x.shape[1], t1 - t0, h1 - h0, w1 - w0});
-    const int64_t from[3] = {t0, h0, w0}, at[3] = {0, 0, 0}, n[3] = {t1 - t0, h1 - h0, w1 - w0};
-    copy_box(x, from, &out, at, n);
-    return out;
-}
-
-void clamp(std::vector<float> *v, float lo, float hi) {
-    for (float &x : *v) x = std::min(std::max(x, lo), hi);
-}
-
-// ------------------------------------------------------------ running chunks
-
-using chunk_builder = svg_tensor *(*)(svg_context *, const wan_vae &, svg_tensor *, wan_vae_cache *);
-
-// Run `build` on the frames [bounds[i], bounds[i+1]) of x, one graph per
-// chunk sharing one feature cache; the outputs, concatenated in time.
-// chunk_done (when set) runs after every chunk; false stops with a "cancelled" error.
-bool run_chunks(const wan_vae &m, svg_backend *be, const wan_vae_tensor &x, const std::vector<int64_t> &bounds,
-                chunk_builder build, wan_vae_tensor *out, const std::function<bool()> &chunk_done = {}) {
-    wan_vae_cache cache(be);
-    svg_gallocr *ga = svg_gallocr_new(be);
-    std::vector<wan_vae_tensor> parts;
-    bool ok = true;
-    for (size_t c = 0; ok && c + 1 < bounds.size(); c++) {
-        const wan_vae_tensor in = crop(x, bounds[c], bounds[c + 1], 0, x.shape[3], 0, x.shape[4]);
-        svg_context *ctx = svg_context_new(true);
-        T *xin = svg_new_tensor(ctx, SVG_TYPE_F32, 5, in.shape.data());
-        svg_set_input(xin);
-        T *y = build(ctx, m, xin, &cache);
-        svg_set_output(y);
-        svg_graph *g = svg_graph_new(ctx);
-        ok = y && svg_graph_build(g, y) && cache.finish_build(g) && svg_gallocr_alloc_graph(ga, g) &&
-             svg_tensor_set_f32(xin, in.data.data(), (int64_t)in.data.size()) && svg_backend_graph_compute(be, g);
-        if (ok) {
-            parts.push_back(zeros(std::vector<int64_t>(y->ne, y->ne + 5)));
-            ok = svg_tensor_get_f32(y, parts.back().data.data(), svg_nelements(y));
-        }
-        if (ok) cache.commit();
-        svg_graph_free(g);
-        svg_context_free(ctx);
-        if (!ok) {
-            const std::string msg = svg_last_error();
-            svg_err(false, "wan vae: chunk %zu of %zu: %s", c + 1, bounds.size() - 1, msg.c_str());
-        } else if (chunk_done && !chunk_done()) {
-            ok = svg_err(false, "wan vae: cancelled after chunk %zu of %zu", c + 1, bounds.size() - 1);
-        }
-    }
-    svg_gallocr_free(ga);
-    if (!ok) return false;
-    std::vector<int64_t> shape = parts[0].shape;
-    shape[2] = 0;
-    for (const wan_vae_tensor &p : parts) shape[2] += p.shape[2];
-    *out = zeros(shape);
-    int64_t t = 0;
-    for (const wan_vae_tensor &p : parts) {
-        const int64_t from[3] = {0, 0, 0}, at[3] = {t, 0, 0}, n[3] = {p.shape[2], shape[3], shape[4]};
-        copy_box(p, from, out, at, n);
-        t += p.shape[2];
-    }
-    return true;
-}
-
 // The decoder over every latent frame, one per chunk, unclamped.
-bool decode_frames(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *out,
-                   const std::function<bool()> &chunk_done = {}) {
+bool decode_frames(const wan_vae &m, svg_backend *be, const vae_tensor &z, vae_tensor *out, const std::function<bool()> &chunk_done = {}) {
     std::vector<int64_t> bounds;
     for (int64_t t = 0; t <= z.shape[2]; t++) bounds.push_back(t);
-    return run_chunks(m, be, z, bounds, wan_vae_decode_chunk, out, chunk_done);
-}
-
-// diffusers' blend_v (axis 3) / blend_h (axis 4), in place on b as there:
-// b's first `extent` rows (columns) fade from a's last ones into b's own.
-void blend(const wan_vae_tensor &a, wan_vae_tensor *b, int64_t extent, int axis) {
-    extent = std::min({a.shape[axis], b->shape[axis], extent});
-    const int64_t planes = b->shape[0] * b->shape[1] * b->shape[2];
-    const int64_t aH = a.shape[3], aW = a.shape[4], H = b->shape[3], Wd = b->shape[4];
-    for (int64_t p = 0; p < planes; p++) {
-        const float *ap = &a.data[(size_t)(p * aH * aW)];
-        float *bp = &b->data[(size_t)(p * H * Wd)];
-        for (int64_t i = 0; i < extent; i++) {
-            const float wa = (float)(1.0 - (double)i / extent), wb = (float)((double)i / extent);
-            if (axis == 3)
-                for (int64_t x = 0; x < Wd; x++) bp[i * Wd + x] = ap[(aH - extent + i) * aW + x] * wa + bp[i * Wd + x] * wb;
-            else
-                for (int64_t y = 0; y < H; y++) bp[y * Wd + i] = ap[y * aW + aW - extent + i] * wa + bp[y * Wd + i] * wb;
-        }
-    }
+    return vae_run_chunks(
+        be, z, bounds, [&](svg_context *ctx, svg_tensor *x, vae_frame_cache *cache) { return wan_vae_decode_chunk(ctx, m, x, cache); }, out,
+        "wan vae", chunk_done);
 }
 
 // Reading svg.vae.* arrays model-file.h has no getter for.
@@ -316,67 +195,9 @@ bool check_shape(const wan_vae &m, const std::string &name, std::vector<int64_t>
 
 }  // namespace
 
-// ------------------------------------------------------------ the cache
-
-wan_vae_cache::wan_vae_cache(svg_backend *be) : be_(be), ctx_(svg_context_new(true)) {}
-
-wan_vae_cache::~wan_vae_cache() {
-    for (svg_buffer *b : bufs_) svg_buffer_free(b);
-    svg_context_free(ctx_);
-}
-
-svg_tensor *wan_vae_cache::frames(const std::string &key) const {
-    const auto it = entries_.find(key);
-    return it != entries_.end() && it->second.cur >= 0 ? it->second.t[it->second.cur] : nullptr;
-}
-
-svg_tensor *wan_vae_cache::keep(svg_context *ctx, const std::string &key, svg_tensor *stream, int64_t n) {
-    if (!stream) return nullptr;
-    const int64_t len = stream->ne[2];
-    T *node = svg_cont(ctx, svg_slice(ctx, stream, 2, len - n, len, 1));
-    if (!node) return nullptr;
-    entry &e = entries_[key];
-    if (!e.t[0]) {
-        for (T *&t : e.t)
-            if (!(t = svg_new_tensor(ctx_, node->type, node->n_dims, node->ne))) return nullptr;
-    } else if (!svg_same_shape(e.t[0], node)) {
-        return svg_err<T *>(nullptr, "wan vae: cached frames of %s change shape from %s to %s", key.c_str(),
-                            svg_shape_string(e.t[0]).c_str(), svg_shape_string(node).c_str());
-    }
-    writes_.push_back({node, &e, e.cur < 0 ? 0 : 1 - e.cur});
-    return stream;
-}
-
-bool wan_vae_cache::finish_build(svg_graph *g) {
-    bool fresh = false;
-    for (const write &w : writes_) {
-        if (!svg_graph_build(g, w.node)) return false;
-        fresh = fresh || !w.e->t[w.target]->data;
-    }
-    if (fresh) {
-        svg_buffer *b = svg_backend_alloc_ctx_tensors(ctx_, be_);
-        if (!b) return false;
-        bufs_.push_back(b);
-    }
-    // svg.h has no copy-into op: the copy nodes get the entries' memory as
-    // their own, and the planner leaves tensors that have memory alone
-    for (const write &w : writes_) {
-        const T *dst = w.e->t[w.target];
-        w.node->data = dst->data;
-        w.node->buffer = dst->buffer;
-    }
-    return true;
-}
-
-void wan_vae_cache::commit() {
-    for (const write &w : writes_) w.e->cur = w.target;
-    writes_.clear();
-    chunks_++;
-}
-
 // ------------------------------------------------------------ graphs
 
-svg_tensor *wan_vae_decode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *z, wan_vae_cache *cache) {
+svg_tensor *wan_vae_decode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *z, vae_frame_cache *cache) {
     builder b{ctx, m, cache};
     T *x = b.causal_conv(b.pointwise(z, "post_quant_conv"), "decoder.conv_in");
     x = b.mid_block(x, "decoder.mid_block");
@@ -390,7 +211,7 @@ svg_tensor *wan_vae_decode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor 
     return b.head(x, "decoder");
 }
 
-svg_tensor *wan_vae_encode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *x, wan_vae_cache *cache) {
+svg_tensor *wan_vae_encode_chunk(svg_context *ctx, const wan_vae &m, svg_tensor *x, vae_frame_cache *cache) {
     builder b{ctx, m, cache};
     x = b.causal_conv(x, "encoder.conv_in");
     const size_t n = m.temporal_down.size() + 1;
@@ -444,78 +265,36 @@ bool wan_vae_load(const svg_gguf *f, svg_backend *be, wan_vae *m) {
            check_shape(*m, "decoder.conv_out.weight", {m->out_channels, dec_base * mult[0], 3, 3, 3});
 }
 
-bool wan_vae_decode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, wan_vae_tensor *video,
-                    const wan_vae_progress &progress) {
-    if (!check_video(z, m.z_dim, "z")) return false;
+bool wan_vae_decode(const wan_vae &m, svg_backend *be, const vae_tensor &z, vae_tensor *video, const vae_progress &progress) {
+    if (!vae_check_video(z, m.z_dim, "z")) return false;
     int64_t done = 0;
     const std::function<bool()> chunk_done = [&] { return progress(++done, z.shape[2]); };
     if (!decode_frames(m, be, z, video, progress ? chunk_done : std::function<bool()>())) return false;
-    clamp(&video->data, -1.f, 1.f);
+    vae_clamp(&video->data, -1.f, 1.f);
     return true;
 }
 
-bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const wan_vae_tensor &z, const wan_vae_tiling &tiling,
-                          wan_vae_tensor *video, const wan_vae_progress &progress) {
-    if (!check_video(z, m.z_dim, "z")) return false;
-    const int64_t f = m.spatial_factor;
-    const wan_vae_tiling &t = tiling;
-    if (t.stride_h < f || t.stride_w < f || t.tile_h < t.stride_h || t.tile_w < t.stride_w || t.tile_h % f ||
-        t.tile_w % f || t.stride_h % f || t.stride_w % f)
-        return svg_err(false, "wan vae: tiles %lldx%lld every %lldx%lld pixels must be multiples of %lld, no smaller than the strides",
-                       (long long)t.tile_h, (long long)t.tile_w, (long long)t.stride_h, (long long)t.stride_w, (long long)f);
-    const int64_t H = z.shape[3], Wd = z.shape[4];
-    const int64_t tile_h = t.tile_h / f, tile_w = t.tile_w / f, step_h = t.stride_h / f, step_w = t.stride_w / f;
-    if (H <= tile_h && Wd <= tile_w) return wan_vae_decode(m, be, z, video, progress);
-    const int64_t tiles = ((H + step_h - 1) / step_h) * ((Wd + step_w - 1) / step_w);
-    int64_t done = 0;
-    const std::function<bool()> chunk_done = [&] { return progress(++done, tiles * z.shape[2]); };
-
-    // Row by row: a tile is blended with the finished tiles above and to its
-    // left (already blended themselves, as the reference blends in place),
-    // then its top-left stride × stride pixels are final.
-    wan_vae_tensor out;
-    std::vector<wan_vae_tensor> above;
-    for (int64_t i = 0; i < H; i += step_h) {
-        std::vector<wan_vae_tensor> row;
-        for (int64_t j = 0; j < Wd; j += step_w) {
-            wan_vae_tensor tile;
-            if (!decode_frames(m, be, crop(z, 0, z.shape[2], i, std::min(i + tile_h, H), j, std::min(j + tile_w, Wd)), &tile,
-                               progress ? chunk_done : std::function<bool()>()))
-                return false;
-            if (i > 0) blend(above[row.size()], &tile, t.tile_h - t.stride_h, 3);
-            if (j > 0) blend(row.back(), &tile, t.tile_w - t.stride_w, 4);
-            if (out.data.empty()) out = zeros({tile.shape[0], tile.shape[1], tile.shape[2], H * f, Wd * f});
-            const int64_t from[3] = {0, 0, 0}, at[3] = {0, i * f, j * f};
-            const int64_t n[3] = {tile.shape[2], std::min(t.stride_h, tile.shape[3]), std::min(t.stride_w, tile.shape[4])};
-            copy_box(tile, from, &out, at, n);
-            row.push_back(std::move(tile));
-        }
-        above = std::move(row);
-    }
-    clamp(&out.data, -1.f, 1.f);
-    *video = std::move(out);
+bool wan_vae_decode_tiled(const wan_vae &m, svg_backend *be, const vae_tensor &z, const vae_tiling &tiling, vae_tensor *video,
+                          const vae_progress &progress) {
+    if (!vae_check_video(z, m.z_dim, "z")) return false;
+    const vae_decode_fn decode = [&](const vae_tensor &tile, vae_tensor *out, const std::function<bool()> &chunk_done) {
+        return decode_frames(m, be, tile, out, chunk_done);
+    };
+    if (!vae_decode_tiled(z, m.spatial_factor, tiling, z.shape[2], decode, video, progress)) return false;
+    vae_clamp(&video->data, -1.f, 1.f);
     return true;
 }
 
-bool wan_vae_encode(const wan_vae &m, svg_backend *be, const wan_vae_tensor &video, wan_vae_tensor *mean,
-                    wan_vae_tensor *logvar) {
-    if (!check_video(video, m.in_channels, "video")) return false;
+bool wan_vae_encode(const wan_vae &m, svg_backend *be, const vae_tensor &video, vae_tensor *mean, vae_tensor *logvar) {
+    if (!vae_check_video(video, m.in_channels, "video")) return false;
     std::vector<int64_t> bounds = {0};
     for (int64_t t = 1; t <= video.shape[2]; t += k_enc_chunk) bounds.push_back(t);
-    wan_vae_tensor h;
-    if (!run_chunks(m, be, video, bounds, wan_vae_encode_chunk, &h)) return false;
-    // DiagonalGaussianDistribution: channel halves, logvar clamped
-    std::vector<int64_t> shape = h.shape;
-    shape[1] = m.z_dim;
-    *mean = zeros(shape);
-    *logvar = zeros(shape);
-    const size_t half = (size_t)numel(shape) / (size_t)shape[0];
-    for (int64_t b = 0; b < shape[0]; b++) {
-        const float *src = &h.data[2 * half * (size_t)b];
-        std::copy(src, src + half, &mean->data[half * (size_t)b]);
-        std::copy(src + half, src + 2 * half, &logvar->data[half * (size_t)b]);
-    }
-    clamp(&logvar->data, -30.f, 20.f);
+    vae_tensor h;
+    if (!vae_run_chunks(
+            be, video, bounds, [&](svg_context *ctx, svg_tensor *x, vae_frame_cache *cache) { return wan_vae_encode_chunk(ctx, m, x, cache); },
+            &h, "wan vae"))
+        return false;
+    vae_split_moments(h, mean, logvar);
     return true;
 }
 
@@ -523,8 +302,8 @@ namespace {
 
 // fn(value, channel) on every value of z [B, z_dim, T, h, w]
 template <typename Fn>
-bool per_channel(const wan_vae &m, wan_vae_tensor *z, Fn fn) {
-    if (!check_video(*z, m.z_dim, "latents")) return false;
+bool per_channel(const wan_vae &m, vae_tensor *z, Fn fn) {
+    if (!vae_check_video(*z, m.z_dim, "latents")) return false;
     const size_t plane = z->data.size() / (size_t)(z->shape[0] * m.z_dim);
     for (size_t i = 0; i < z->data.size(); i++) fn(&z->data[i], (i / plane) % (size_t)m.z_dim);
     return true;
@@ -532,10 +311,10 @@ bool per_channel(const wan_vae &m, wan_vae_tensor *z, Fn fn) {
 
 }  // namespace
 
-bool wan_vae_denormalize(const wan_vae &m, wan_vae_tensor *z) {
+bool wan_vae_denormalize(const wan_vae &m, vae_tensor *z) {
     return per_channel(m, z, [&](float *v, size_t c) { *v = *v / (1.0f / m.latents_std[c]) + m.latents_mean[c]; });
 }
 
-bool wan_vae_normalize(const wan_vae &m, wan_vae_tensor *z) {
+bool wan_vae_normalize(const wan_vae &m, vae_tensor *z) {
     return per_channel(m, z, [&](float *v, size_t c) { *v = (*v - m.latents_mean[c]) * (1.0f / m.latents_std[c]); });
 }

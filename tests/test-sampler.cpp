@@ -125,7 +125,7 @@ void check_pipeline(const std::string &cse, bool cuda, svg_type act, double tol,
         EXPECT_LE(err, tol) << "after step " << i;
     }
     if (video) {
-        wan_vae_tensor z{in.latent_shape, in.latents}, out;
+        vae_tensor z{in.latent_shape, in.latents}, out;
         std::vector<int64_t> rshape;
         const std::vector<float> ref = read_f32(st, "video", &rshape);  // [1, F, 3, H, W]
         ASSERT_TRUE(wan_vae_denormalize(vae, &z));

@@ -58,7 +58,7 @@ void check_video_from_reference_latents(bool cuda, const std::string &cse = "wan
         shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
         return v;
     };
-    wan_vae_tensor z, video;
+    vae_tensor z, video;
     z.data = read("latents_step3", &z.shape);
     std::vector<int64_t> rshape;
     const std::vector<float> ref = read("video", &rshape);  // [1, F, 3, H, W]

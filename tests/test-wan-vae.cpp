@@ -60,8 +60,8 @@ struct loaded_vae {
     }
 };
 
-wan_vae_tensor read_tensor(const std::string &path, const char *name) {
-    wan_vae_tensor t;
+vae_tensor read_tensor(const std::string &path, const char *name) {
+    vae_tensor t;
     svg_safetensors *st = svg_safetensors_open(path.c_str());
     EXPECT_NE(st, nullptr) << svg_last_error();
     if (!st) return t;
@@ -78,7 +78,7 @@ wan_vae_tensor read_tensor(const std::string &path, const char *name) {
 }
 
 // rel L2 of out against the reference tensor, shapes included.
-double error_vs(const wan_vae_tensor &out, const wan_vae_tensor &ref) {
+double error_vs(const vae_tensor &out, const vae_tensor &ref) {
     EXPECT_EQ(out.shape, ref.shape);
     return svgtest::rel_l2(out.data, ref.data);
 }
@@ -87,7 +87,7 @@ double decode_error(const std::string &cse, bool original, bool cuda = false) {
     loaded_vae v(cse, original, cuda);
     if (!v.ok) return INFINITY;
     const std::string golden = kData + "/goldens/" + cse + "/decode.safetensors";
-    wan_vae_tensor video;
+    vae_tensor video;
     if (!wan_vae_decode(v.m, v.be.get(), read_tensor(golden, "z"), &video)) {
         ADD_FAILURE() << svg_last_error();
         return INFINITY;
@@ -100,7 +100,7 @@ std::pair<double, double> encode_error(const std::string &cse, bool original, bo
     loaded_vae v(cse, original, cuda);
     if (!v.ok) return {INFINITY, INFINITY};
     const std::string golden = kData + "/goldens/" + cse + "/encode.safetensors";
-    wan_vae_tensor mean, logvar;
+    vae_tensor mean, logvar;
     if (!wan_vae_encode(v.m, v.be.get(), read_tensor(golden, "video"), &mean, &logvar)) {
         ADD_FAILURE() << svg_last_error();
         return {INFINITY, INFINITY};
@@ -118,7 +118,7 @@ TEST(WanVae, DecodesABatch) {
     loaded_vae v("wan_vae", false);
     ASSERT_TRUE(v.ok);
     const std::string golden = kData + "/goldens/wan_vae/decode.safetensors";
-    wan_vae_tensor z = read_tensor(golden, "z"), ref = read_tensor(golden, "video"), video;
+    vae_tensor z = read_tensor(golden, "z"), ref = read_tensor(golden, "video"), video;
     z.shape[0] = ref.shape[0] = 2;
     z.data.insert(z.data.end(), z.data.begin(), z.data.end());
     ref.data.insert(ref.data.end(), ref.data.begin(), ref.data.end());
@@ -180,10 +180,10 @@ TEST(WanVae, InferredConfigMatchesDiffusers) {
 void check_tiled_decode(bool cuda) {
     loaded_vae v("wan_vae", false, cuda);
     ASSERT_TRUE(v.ok);
-    const wan_vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
-    wan_vae_tensor full, tiled, whole;
+    const vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
+    vae_tensor full, tiled, whole;
     ASSERT_TRUE(wan_vae_decode(v.m, v.be.get(), z, &full)) << svg_last_error();
-    wan_vae_tiling t;
+    vae_tiling t;
     t.tile_h = t.tile_w = 24;
     t.stride_h = t.stride_w = 16;
     ASSERT_TRUE(wan_vae_decode_tiled(v.m, v.be.get(), z, t, &tiled)) << svg_last_error();
@@ -233,8 +233,8 @@ TEST(WanVaeCuda, TiledDecodeStaysCloseToUntiled) {
 TEST(WanVae, LatentNormalizationRoundTrips) {
     loaded_vae v("wan_vae", false);
     ASSERT_TRUE(v.ok);
-    const wan_vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
-    wan_vae_tensor x = z;
+    const vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
+    vae_tensor x = z;
     ASSERT_TRUE(wan_vae_denormalize(v.m, &x));
     // channel 1 of the first value: z / (1 / std) + mean
     const size_t plane = z.data.size() / 16;
@@ -246,13 +246,13 @@ TEST(WanVae, LatentNormalizationRoundTrips) {
 TEST(WanVae, RejectsBadInputs) {
     loaded_vae v("wan_vae", false);
     ASSERT_TRUE(v.ok);
-    wan_vae_tensor z, video, mean, logvar;
+    vae_tensor z, video, mean, logvar;
     z.shape = {1, 8, 2, 4, 4};  // 8 channels, the VAE has 16
     z.data.assign(256, 0.f);
     EXPECT_FALSE(wan_vae_decode(v.m, v.be.get(), z, &video));
     EXPECT_NE(std::string(svg_last_error()).find("z must be [B, 16"), std::string::npos) << svg_last_error();
     EXPECT_FALSE(wan_vae_encode(v.m, v.be.get(), z, &mean, &logvar));
-    wan_vae_tiling t;
+    vae_tiling t;
     t.tile_h = 20;  // not a multiple of 8
     z.shape[1] = 16;
     z.data.assign(512, 0.f);
