@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "models/clip-vision.h"
+#include "models/cogvideox-vae.h"
 #include "models/cogvideox.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
@@ -137,11 +138,18 @@ bool forward_vae(const svg_gguf *f, svg_backend *be, const std::string &mode, co
     }
     const char *in_name = decode ? "z" : "video";
     if (!has(inputs, in_name)) return svg_err(false, "input '%s' not found in the inputs file", in_name);
-    wan_vae m;
-    if (!wan_vae_load(f, be, &m)) return false;
     vae_tensor x, y, logvar;
     if (!read_f32(inputs, in_name, &x.shape, &x.data)) return false;
-    if (!(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;
+    const char *cls = svg_gguf_get_string(f, "svg.vae.class");
+    if (cls && strcmp(cls, "AutoencoderKLCogVideoX") == 0) {
+        cogvideox_vae m;
+        if (!cogvideox_vae_load(f, be, &m) ||
+            !(decode ? cogvideox_vae_decode(m, be, x, false, &y) : cogvideox_vae_encode(m, be, x, &y, &logvar)))
+            return false;
+    } else {
+        wan_vae m;
+        if (!wan_vae_load(f, be, &m) || !(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;
+    }
     svg_forward_tensor &a = add_output(out, decode ? "video" : "mean");
     a.shape = std::move(y.shape);
     a.values = std::move(y.data);

@@ -4,9 +4,14 @@
 
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "convert/convert.h"
+#include "models/vae-common.h"
 #include "svg.h"
 
 namespace svgtest {
@@ -36,6 +41,60 @@ inline bool convert_tiny_pipeline(const std::string &dit, const std::string &out
     opt.tokenizer_path = data + "/tokenizer_spm/spm_unigram.model";
     opt.output = out;
     return svg_convert(opt);
+}
+
+// Sources converted into one model file, opened, on a backend (the CPU
+// with 2 threads, or the first CUDA device). The file is unlinked at once
+// (mapped, it stays readable). Declare a model's weights after this object,
+// so they go before the backend owning them.
+struct converted {
+    struct backend_free {
+        void operator()(svg_backend *b) const { svg_backend_free(b); }
+    };
+    struct gguf_free {
+        void operator()(svg_gguf *f) const { svg_gguf_free(f); }
+    };
+    std::unique_ptr<svg_backend, backend_free> be;
+    std::unique_ptr<svg_gguf, gguf_free> f;
+
+    converted(const std::vector<svg_convert_source> &sources, bool cuda, const std::string &tag)
+        : be(cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(2)) {
+        EXPECT_NE(be, nullptr) << svg_last_error();
+        svg_convert_options opt;
+        opt.sources = sources;
+        opt.output = "/tmp/svg-test-" + tag + "-" + std::to_string(getpid()) + ".gguf";
+        const bool ok = svg_convert(opt);
+        EXPECT_TRUE(ok) << svg_last_error();
+        if (ok) f.reset(svg_gguf_open(opt.output.c_str()));
+        unlink(opt.output.c_str());
+        EXPECT_NE(f, nullptr) << svg_last_error();
+    }
+    bool ok() const { return be && f; }
+};
+
+inline svg_convert_source source(const std::string &path, const std::string &component = "") {
+    svg_convert_source s;
+    s.path = path;
+    s.component = component;
+    return s;
+}
+
+// A [B, C, T, H, W] tensor of a safetensors file, as f32 (empty on failure, with a test failure).
+inline vae_tensor read_video(const std::string &path, const char *name) {
+    vae_tensor t;
+    svg_safetensors *st = svg_safetensors_open(path.c_str());
+    EXPECT_NE(st, nullptr) << svg_last_error();
+    if (!st) return t;
+    const int64_t i = svg_safetensors_find(st, name);
+    EXPECT_GE(i, 0) << name << " missing from " << path;
+    if (i >= 0) {
+        t.shape.resize((size_t)svg_safetensors_n_dims(st, i));
+        svg_safetensors_shape(st, i, t.shape.data());
+        t.data.resize((size_t)svg_safetensors_nelements(st, i));
+        EXPECT_TRUE(svg_safetensors_read_f32(st, i, t.data.data(), (int64_t)t.data.size())) << svg_last_error();
+    }
+    svg_safetensors_free(st);
+    return t;
 }
 
 }  // namespace svgtest

@@ -13,6 +13,7 @@
 #include "convert/convert.h"
 #include "models/wan-vae.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
@@ -60,23 +61,6 @@ struct loaded_vae {
     }
 };
 
-vae_tensor read_tensor(const std::string &path, const char *name) {
-    vae_tensor t;
-    svg_safetensors *st = svg_safetensors_open(path.c_str());
-    EXPECT_NE(st, nullptr) << svg_last_error();
-    if (!st) return t;
-    const int64_t i = svg_safetensors_find(st, name);
-    EXPECT_GE(i, 0) << name << " missing from " << path;
-    if (i >= 0) {
-        t.shape.resize((size_t)svg_safetensors_n_dims(st, i));
-        svg_safetensors_shape(st, i, t.shape.data());
-        t.data.resize((size_t)svg_safetensors_nelements(st, i));
-        EXPECT_TRUE(svg_safetensors_read_f32(st, i, t.data.data(), (int64_t)t.data.size())) << svg_last_error();
-    }
-    svg_safetensors_free(st);
-    return t;
-}
-
 // rel L2 of out against the reference tensor, shapes included.
 double error_vs(const vae_tensor &out, const vae_tensor &ref) {
     EXPECT_EQ(out.shape, ref.shape);
@@ -88,11 +72,11 @@ double decode_error(const std::string &cse, bool original, bool cuda = false) {
     if (!v.ok) return INFINITY;
     const std::string golden = kData + "/goldens/" + cse + "/decode.safetensors";
     vae_tensor video;
-    if (!wan_vae_decode(v.m, v.be.get(), read_tensor(golden, "z"), &video)) {
+    if (!wan_vae_decode(v.m, v.be.get(), svgtest::read_video(golden, "z"), &video)) {
         ADD_FAILURE() << svg_last_error();
         return INFINITY;
     }
-    return error_vs(video, read_tensor(golden, "video"));
+    return error_vs(video, svgtest::read_video(golden, "video"));
 }
 
 // rel L2 of the mean (and of the logvar when the case recorded it).
@@ -101,14 +85,14 @@ std::pair<double, double> encode_error(const std::string &cse, bool original, bo
     if (!v.ok) return {INFINITY, INFINITY};
     const std::string golden = kData + "/goldens/" + cse + "/encode.safetensors";
     vae_tensor mean, logvar;
-    if (!wan_vae_encode(v.m, v.be.get(), read_tensor(golden, "video"), &mean, &logvar)) {
+    if (!wan_vae_encode(v.m, v.be.get(), svgtest::read_video(golden, "video"), &mean, &logvar)) {
         ADD_FAILURE() << svg_last_error();
         return {INFINITY, INFINITY};
     }
     svg_safetensors *st = svg_safetensors_open(golden.c_str());
     const bool has_logvar = st && svg_safetensors_find(st, "logvar") >= 0;
     if (st) svg_safetensors_free(st);
-    return {error_vs(mean, read_tensor(golden, "mean")), has_logvar ? error_vs(logvar, read_tensor(golden, "logvar")) : 0.0};
+    return {error_vs(mean, svgtest::read_video(golden, "mean")), has_logvar ? error_vs(logvar, svgtest::read_video(golden, "logvar")) : 0.0};
 }
 
 TEST(WanVae, DecodeMatchesReference) { EXPECT_LE(decode_error("wan_vae", false), 1e-4); }
@@ -118,7 +102,7 @@ TEST(WanVae, DecodesABatch) {
     loaded_vae v("wan_vae", false);
     ASSERT_TRUE(v.ok);
     const std::string golden = kData + "/goldens/wan_vae/decode.safetensors";
-    vae_tensor z = read_tensor(golden, "z"), ref = read_tensor(golden, "video"), video;
+    vae_tensor z = svgtest::read_video(golden, "z"), ref = svgtest::read_video(golden, "video"), video;
     z.shape[0] = ref.shape[0] = 2;
     z.data.insert(z.data.end(), z.data.begin(), z.data.end());
     ref.data.insert(ref.data.end(), ref.data.begin(), ref.data.end());
@@ -180,7 +164,7 @@ TEST(WanVae, InferredConfigMatchesDiffusers) {
 void check_tiled_decode(bool cuda) {
     loaded_vae v("wan_vae", false, cuda);
     ASSERT_TRUE(v.ok);
-    const vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
+    const vae_tensor z = svgtest::read_video(kData + "/goldens/wan_vae/decode.safetensors", "z");
     vae_tensor full, tiled, whole;
     ASSERT_TRUE(wan_vae_decode(v.m, v.be.get(), z, &full)) << svg_last_error();
     vae_tiling t;
@@ -233,7 +217,7 @@ TEST(WanVaeCuda, TiledDecodeStaysCloseToUntiled) {
 TEST(WanVae, LatentNormalizationRoundTrips) {
     loaded_vae v("wan_vae", false);
     ASSERT_TRUE(v.ok);
-    const vae_tensor z = read_tensor(kData + "/goldens/wan_vae/decode.safetensors", "z");
+    const vae_tensor z = svgtest::read_video(kData + "/goldens/wan_vae/decode.safetensors", "z");
     vae_tensor x = z;
     ASSERT_TRUE(wan_vae_denormalize(v.m, &x));
     // channel 1 of the first value: z / (1 / std) + mean
