@@ -4,7 +4,7 @@
 //
 //   svg-forward MODEL.gguf --component C --inputs IN.safetensors --out OUT.safetensors
 //               [--backend cpu|cuda] [--dtype f32|bf16|f16] [--threads N]
-//               [pipeline: --steps N --cfg G --shift S --sampler unipc|euler --width W --height H --frames F]
+//               [pipeline: --steps N --cfg G --shift S --sampler NAME --width W --height H --frames F]
 //   svg-forward MODEL.gguf --component tokenizer --text "..."     (ids as JSON on stdout)
 //
 // Components and tensor names (as the reference forwards and the goldens):
@@ -35,7 +35,8 @@ const char *k_usage =
     "  --backend cpu|cuda (default cpu)   --dtype f32|bf16|f16 (transformer activations; cpu: f32)\n"
     "  --threads N     CPU threads\n"
     "  pipeline: --steps N (default 50) --cfg G (5.0) --shift S (the model's, else 3.0)\n"
-    "            --sampler unipc|euler --width W --height H --frames F (checked against latents_init)\n"
+    "            --sampler unipc|euler (Wan), ddim|dpm (CogVideoX); default the model's\n"
+    "            --width W --height H --frames F (Wan: checked against latents_init)\n"
     "  tokenizer: --text TEXT prints {\"ids\": [...]} (no eos, no prompt cleaning)\n";
 
 int fail(const std::string &what) {

@@ -2,6 +2,7 @@
 #include "models/denoise.h"
 
 #include <cmath>
+#include <random>
 
 #include "src/svg-impl.h"
 
@@ -29,4 +30,16 @@ bool svg_denoise(svg_scheduler &sched, std::vector<float> &latents, const svg_de
         if (opt.progress) opt.progress(i + 1, steps);
     }
     return true;
+}
+
+std::vector<float> svg_noise(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; i += 2) {
+        const double u1 = ((rng() >> 11) + 1.0) * 0x1.0p-53, u2 = (rng() >> 11) * 0x1.0p-53;
+        const double r = std::sqrt(-2.0 * std::log(u1));
+        v[i] = (float)(r * std::cos(2 * M_PI * u2));
+        if (i + 1 < n) v[i + 1] = (float)(r * std::sin(2 * M_PI * u2));
+    }
+    return v;
 }

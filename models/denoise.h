@@ -6,6 +6,7 @@
 // batched forward of [uncond, cond]).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -37,3 +38,7 @@ using svg_predict_fn = std::function<bool(const std::vector<float> &latents, flo
 // g_t = 1 + g·(1 − cos(π·((N − t)/N)^5))/2, as the CogVideoX pipelines
 // compute it.
 bool svg_denoise(svg_scheduler &sched, std::vector<float> &latents, const svg_denoise_options &opt, const svg_predict_fn &predict);
+
+// Seeded standard normal values, drawn on the CPU so every backend starts
+// from the same noise: mt19937_64 + Box–Muller in double.
+std::vector<float> svg_noise(size_t n, uint64_t seed);

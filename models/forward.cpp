@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "models/clip-vision.h"
-#include "models/cogvideox-vae.h"
+#include "models/cogvideox-pipeline.h"
 #include "models/cogvideox.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
@@ -161,6 +161,78 @@ bool forward_vae(const svg_gguf *f, svg_backend *be, const std::string &mode, co
     return true;
 }
 
+// The pipelines' video [1, 3, F, H, W] in [-1, 1] as their output: (x + 1) / 2
+// clamped to [0, 1], frames first ([1, F, 3, H, W]).
+void add_video(const vae_tensor &video, svg_forward_result *out) {
+    const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
+    svg_forward_tensor &v = add_output(out, "video");
+    v.shape = {1, F, 3, H, W};
+    v.values.resize(video.data.size());
+    for (int64_t c = 0; c < 3; c++)
+        for (int64_t t = 0; t < F; t++)
+            for (int64_t p = 0; p < H * W; p++)
+                v.values[(size_t)((t * 3 + c) * H * W + p)] =
+                    std::min(1.f, std::max(0.f, video.data[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
+}
+
+void add_timesteps(const svg_scheduler &s, svg_forward_result *out) {
+    svg_forward_tensor &t = add_output(out, "timesteps");
+    t.shape = {(int64_t)s.timesteps.size()};
+    for (int64_t v : s.timesteps) t.values.push_back((float)v);
+}
+
+// CogVideoX pipeline: the recorded embeddings and the first transformer
+// call's input (row 1 of transformer_call0_hidden_states: the latents, and
+// for I2V the image latents in its upper channels) through the DDIM / DPM
+// loop, then CogVideoXPipeline's decode.
+bool forward_cogvideox_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_options &opt, const svg_safetensors *inputs,
+                                svg_forward_result *out) {
+    cogvideox_denoise_inputs in;
+    std::vector<int64_t> hs;
+    std::vector<float> call0;
+    if (!read_f32(inputs, "transformer_call0_hidden_states", &hs, &call0)) return false;
+    if (!read_f32(inputs, "prompt_embeds", &in.text_shape, &in.cond)) return false;
+    if (opt.cfg > 1.0f) {
+        std::vector<int64_t> ushape;
+        if (!read_f32(inputs, "negative_prompt_embeds", &ushape, &in.uncond)) return false;
+        if (ushape != in.text_shape) return svg_err(false, "negative_prompt_embeds and prompt_embeds differ in shape");
+    }
+    cogvideox_denoise_options d;
+    d.steps = opt.steps;
+    d.guidance = opt.cfg;
+    d.act = opt.act;
+    if (!cogvideox_scheduler_from_file(f, &d.sampler, &d.schedule)) return false;
+    if (!opt.sampler.empty() && opt.sampler != "ddim" && opt.sampler != "dpm")
+        return svg_err(false, "CogVideoX samplers are ddim and dpm, not '%s'", opt.sampler.c_str());
+    if (!opt.sampler.empty()) d.sampler = opt.sampler == "dpm" ? svg_ddpm_sampler::DPM : svg_ddpm_sampler::DDIM;
+    std::vector<svg_forward_tensor> steps;
+    {
+        cogvideox_transformer m;
+        if (!cogvideox_transformer_load(f, be, &m)) return false;
+        if (hs.size() != 5 || hs[0] < 1 || hs[2] != m.in_channels)
+            return svg_err(false, "transformer_call0_hidden_states %s must be [B, F, %lld, h, w]", shape_str(hs).c_str(), (long long)m.in_channels);
+        // the last row: the conditional half (the same latents as the first)
+        const size_t row = call0.size() / (size_t)hs[0], plane = (size_t)(hs[3] * hs[4]);
+        const int64_t C = m.out_channels;
+        in.latent_shape = {1, hs[1], C, hs[3], hs[4]};
+        for (int64_t fr = 0; fr < hs[1]; fr++) {
+            const float *src = call0.data() + (call0.size() - row) + (size_t)(fr * hs[2]) * plane;
+            in.latents.insert(in.latents.end(), src, src + C * plane);
+            if (hs[2] > C) in.image_latents.insert(in.image_latents.end(), src + C * plane, src + hs[2] * plane);
+        }
+        d.progress = [&](int done, int) { steps.push_back(svg_forward_tensor{"latents_step" + std::to_string(done - 1), in.latent_shape, in.latents}); };
+        if (!cogvideox_denoise(m, be, in, d)) return false;
+    }
+    svg_ddpm_sampler sched;
+    if (sched.init(d.sampler, d.steps, d.schedule)) add_timesteps(sched, out);
+    for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
+    cogvideox_vae vae;
+    vae_tensor video;
+    if (!cogvideox_vae_load(f, be, &vae) || !cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, 0, false, &video)) return false;
+    add_video(video, out);
+    return true;
+}
+
 // pipeline: the Wan denoising loop from recorded embeddings and noise, then
 // the VAE decode and WanPipeline's post-processing.
 bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_options &opt, const svg_safetensors *inputs,
@@ -197,7 +269,8 @@ bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_opti
         svg_gguf_get_float(f, "svg.scheduler.flow_shift", &s);
         d.shift = (float)s;
     }
-    if (opt.sampler != "unipc" && opt.sampler != "euler") return svg_err(false, "sampler must be unipc or euler, not '%s'", opt.sampler.c_str());
+    if (!opt.sampler.empty() && opt.sampler != "unipc" && opt.sampler != "euler")
+        return svg_err(false, "Wan samplers are unipc and euler, not '%s'", opt.sampler.c_str());
     d.sampler = opt.sampler == "euler" ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
     d.act = opt.act;
     std::vector<svg_forward_tensor> steps;
@@ -221,24 +294,12 @@ bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_opti
         if (!wan_denoise(m, be, in, d)) return false;
     }
     svg_flow_sampler sched;
-    if (sched.init(d.sampler, d.steps, d.shift)) {
-        svg_forward_tensor &t = add_output(out, "timesteps");
-        t.shape = {(int64_t)sched.timesteps.size()};
-        for (int64_t v : sched.timesteps) t.values.push_back((float)v);
-    }
+    if (sched.init(d.sampler, d.steps, d.shift)) add_timesteps(sched, out);
     for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
     // decode as WanPipeline: de-normalize, VAE, (x + 1) / 2 clamped, [B, F, 3, H, W]
     vae_tensor z{in.latent_shape, in.latents}, video;
     if (!wan_vae_denormalize(vae, &z) || !wan_vae_decode(vae, be, z, &video)) return false;
-    const int64_t F = video.shape[2], H = video.shape[3], W = video.shape[4];
-    svg_forward_tensor &v = add_output(out, "video");
-    v.shape = {1, F, 3, H, W};
-    v.values.resize(video.data.size());
-    for (int64_t c = 0; c < 3; c++)
-        for (int64_t t = 0; t < F; t++)
-            for (int64_t p = 0; p < H * W; p++)
-                v.values[(size_t)((t * 3 + c) * H * W + p)] =
-                    std::min(1.f, std::max(0.f, video.data[(size_t)((c * F + t) * H * W + p)] * 0.5f + 0.5f));
+    add_video(video, out);
     return true;
 }
 
@@ -263,7 +324,11 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
     if (component == "vae") return forward_vae(f, be, "", inputs, out);
     if (component == "vae_decode") return forward_vae(f, be, "decode", inputs, out);
     if (component == "vae_encode") return forward_vae(f, be, "encode", inputs, out);
-    if (component == "pipeline") return forward_pipeline(f, be, opt, inputs, out);
+    if (component == "pipeline") {
+        const char *arch = svg_gguf_get_string(f, "general.architecture");
+        if (arch && strcmp(arch, "cogvideox") == 0) return forward_cogvideox_pipeline(f, be, opt, inputs, out);
+        return forward_pipeline(f, be, opt, inputs, out);
+    }
     if (component == "tokenizer") return svg_err(false, "the tokenizer takes --text, not tensors");
     return svg_err(false, "unknown component '%s' (one of: %s)", component.c_str(), svg_forward_components());
 }

@@ -33,7 +33,7 @@ struct svg_forward_options {
     int steps = 50;
     float cfg = 5.0f;   // ≤ 1: no negative prompt, one forward per step
     float shift = 0;    // 0: the model's svg.scheduler.flow_shift, else 3.0
-    std::string sampler = "unipc";  // unipc | euler
+    std::string sampler;  // "": the model's; Wan: unipc | euler, CogVideoX: ddim | dpm
     // pipeline: the video size. 0: from latents_init (×8 spatially,
     // 4 (F − 1) + 1 frames); given, it must agree with latents_init.
     int width = 0, height = 0, frames = 0;

@@ -55,20 +55,6 @@ const char *k_default_negative =
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// Seeded standard normal noise, generated on the CPU so every backend starts
-// from the same latents: mt19937_64 + Box–Muller in double.
-std::vector<float> noise(size_t n, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::vector<float> v(n);
-    for (size_t i = 0; i < n; i += 2) {
-        const double u1 = ((rng() >> 11) + 1.0) * 0x1.0p-53, u2 = (rng() >> 11) * 0x1.0p-53;
-        const double r = std::sqrt(-2.0 * std::log(u1));
-        v[i] = (float)(r * std::cos(2 * M_PI * u2));
-        if (i + 1 < n) v[i + 1] = (float)(r * std::sin(2 * M_PI * u2));
-    }
-    return v;
-}
-
 bool has_component(const svg_gguf *f, const char *c) {
     svg_component_config cc;
     return svg_component_config_open(f, c, &cc);
@@ -352,7 +338,7 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         wan_transformer tr;
         if (!wan_transformer_load(m->f, be, &tr)) return false;
         in.latent_shape = {1, 16, lf, lh, lw};
-        in.latents = noise((size_t)(16 * lf * lh * lw), p->seed);
+        in.latents = svg_noise((size_t)(16 * lf * lh * lw), p->seed);
         wan_denoise_options d;
         d.steps = p->steps;
         d.guidance = p->cfg;
