@@ -655,16 +655,17 @@ void svg_model_free(struct svg_model *m);
 const char *svg_model_backend_name(const struct svg_model *m); /* "CPU", "CUDA0 (…)" */
 bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-video model: needs a first frame */
 
-enum svg_sampler { SVG_SAMPLER_UNIPC = 0, SVG_SAMPLER_EULER = 1 };
+/* Flow-matching models (Wan): UniPC, Euler. DDPM models (CogVideoX): DDIM, DPM. */
+enum svg_sampler { SVG_SAMPLER_UNIPC = 0, SVG_SAMPLER_EULER = 1, SVG_SAMPLER_DDIM = 2, SVG_SAMPLER_DPM = 3 };
 
 struct svg_gen_params {
     const char *prompt;
-    const char *negative_prompt; /* NULL: the release's default negative prompt */
+    const char *negative_prompt; /* NULL: the release's default negative prompt (CogVideoX: "") */
     int width, height;           /* multiples of 16 */
-    int frames;                  /* 4k + 1 */
+    int frames;                  /* 4k + 1 (CogVideoX 1.5: 8k + 1) */
     int steps;
     float cfg;                   /* classifier-free guidance; <= 1: off (no negative prompt pass) */
-    float shift;                 /* flow shift */
+    float shift;                 /* flow shift (flow-matching models) */
     enum svg_sampler sampler;
     uint64_t seed;               /* noise drawn on the CPU: the same video on every backend */
     /* I2V first frame: image_height × image_width × 3 RGB bytes (resized to
@@ -685,7 +686,9 @@ struct svg_gen_params {
 /* Defaults from the model file's metadata (svg.gen.*, svg.sparse.*, written by
  * svg-convert), else Wan 2.1's: 832×480, 81 frames, 50 steps, cfg 5.0, 16
  * fps, the flow shift of the converted scheduler config (else 3.0), UniPC,
- * seed 42, the release's negative prompt; prompt "" and no image. Sparse
+ * seed 42, the release's negative prompt; prompt "" and no image. CogVideoX
+ * 1.5 files: 1360×768, 81 frames, 50 steps, cfg 6.0, the sampler of its
+ * scheduler config (DDIM or DPM), negative prompt "". Sparse
  * VideoGen on for Wan 2.1 at density 0.3 with 64 rows; dense shares -1: the
  * first 25% of steps and 2.5% of layers below 1280×720 pixels, 20% and 3%
  * from there (the paper's Wan 2.1 settings). */

@@ -29,7 +29,7 @@ struct options {
     int width = 0, height = 0, frames = 0, steps = 0, fps = 0, threads = 0;
     float cfg = -1.f, shift = 0.0f;
     uint64_t seed = 42;
-    std::string sampler = "unipc", backend = "auto", dtype, text_encoder_device;
+    std::string sampler, backend = "auto", dtype, text_encoder_device;
     bool quiet = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
     // Sparse VideoGen (negative: the API's defaults)
     int svg = -1, svg_rows = -1;
@@ -39,13 +39,14 @@ struct options {
 const char *k_usage =
     "usage: svg-run MODEL.gguf \"prompt\" [options]\n"
     "  -o, --output PATH      .avi (default out.avi), .mp4/.webm (needs ffmpeg), or a folder for PNG frames\n"
-    "      --negative TEXT    negative prompt (default: the release's)\n"
-    "      --width W --height H --frames N   video size (multiples of 16; N = 4k+1); default: the model's,\n"
-    "                         832x480x81 for Wan 2.1 (its 14B also makes 1280x720)\n"
+    "      --negative TEXT    negative prompt (default: the release's; CogVideoX: none)\n"
+    "      --width W --height H --frames N   video size (multiples of 16; N = 4k+1, CogVideoX 1.5: 8k+1);\n"
+    "                         default: the model's, 832x480x81 for Wan 2.1 (its 14B also makes 1280x720),\n"
+    "                         1360x768x81 for CogVideoX 1.5\n"
     "      --steps N          denoising steps (default: the model's, 50)\n"
-    "      --cfg G            classifier-free guidance (default: the model's, 5.0; ≤ 1 disables)\n"
-    "      --shift S          flow shift (default: the model's scheduler, else 3.0)\n"
-    "      --sampler unipc|euler\n"
+    "      --cfg G            classifier-free guidance (default: the model's, 5.0 Wan, 6.0 CogVideoX; ≤ 1 disables)\n"
+    "      --shift S          flow shift, Wan (default: the model's scheduler, else 3.0)\n"
+    "      --sampler NAME     unipc|euler (Wan), ddim|dpm (CogVideoX); default: the model's\n"
     "      --seed N           noise seed (default 42; same video on every backend)\n"
     "      --image PNG        first frame (I2V models)\n"
     "      --backend auto|cuda|cpu  (default auto: CUDA when a device is present, else the CPU;\n"
@@ -53,11 +54,12 @@ const char *k_usage =
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
-    "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for Wan 2.1)\n"
+    "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for Wan 2.1 and CogVideoX)\n"
     "      --svg-density D    share of attention computed (default 0.3)\n"
     "      --svg-rows N       query rows profiled per head (default 64)\n"
     "      --svg-dense-steps F / --svg-dense-layers F   shares of steps / layers kept dense\n"
-    "                         (default 0.25 / 0.025; from 1280x720: 0.2 / 0.03)\n"
+    "                         (default: the model's; Wan 0.25 / 0.025, from 1280x720 0.2 / 0.03;\n"
+    "                         CogVideoX 0.25 / 0)\n"
     "      --svg-stats        print per layer the spatial / temporal head split and the density computed\n"
     "      --compare-dense    render the same seed dense and with Sparse VideoGen: PSNR, SSIM, both times\n"
     "                         (writes the Sparse VideoGen video)\n"
@@ -128,7 +130,8 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
     if (o->width % 16) return *err = "--width " + std::to_string(o->width) + " is not a multiple of 16", false;
     if (o->height % 16) return *err = "--height " + std::to_string(o->height) + " is not a multiple of 16", false;
     if (o->frames && (o->frames - 1) % 4) return *err = "frames must be 4k+1 (e.g. 81), got " + std::to_string(o->frames), false;
-    if (o->sampler != "unipc" && o->sampler != "euler") return *err = "sampler must be unipc or euler", false;
+    if (!o->sampler.empty() && o->sampler != "unipc" && o->sampler != "euler" && o->sampler != "ddim" && o->sampler != "dpm")
+        return *err = "--sampler must be unipc, euler, ddim or dpm, not '" + o->sampler + "'", false;
     if (o->backend != "auto" && o->backend != "cuda" && o->backend != "cpu") return *err = "--backend must be auto, cuda or cpu, not '" + o->backend + "'", false;
     if (!o->text_encoder_device.empty() && o->text_encoder_device != "cpu") return *err = "--text-encoder-device takes cpu", false;
     return true;
@@ -164,8 +167,11 @@ bool on_progress(enum svg_stage stage, int step, int total, void *user) {
     if (stage == SVG_STAGE_TEXT_ENCODE && step == total)
         fprintf(stderr, "  text: %d prompt tokens, %d negative tokens (%.2f s)\n", st.prompt_tokens, st.negative_tokens, st.text_encode_s);
     else if (stage == SVG_STAGE_IMAGE_ENCODE && step == total)
-        fprintf(stderr, "  image: %s → %d CLIP tokens, first-frame condition (%.2f s)\n", ps.o->image.c_str(), st.image_tokens,
-                st.image_encode_s);
+        if (st.image_tokens > 0)
+            fprintf(stderr, "  image: %s → %d CLIP tokens, first-frame condition (%.2f s)\n", ps.o->image.c_str(), st.image_tokens,
+                    st.image_encode_s);
+        else
+            fprintf(stderr, "  image: %s → first-frame latents (%.2f s)\n", ps.o->image.c_str(), st.image_encode_s);
     else if (stage == SVG_STAGE_DENOISE && step == 0)
         ps.bar = progress_bar{false};  // the clock starts once the transformer is loaded
     else if (stage == SVG_STAGE_DENOISE)
@@ -208,7 +214,10 @@ int main(int argc, char **argv) {
     if (o.fps) p.fps = o.fps;
     p.svg_stats = o.svg_stats;
     if (o.shift != 0.0f) p.shift = o.shift;
-    p.sampler = o.sampler == "euler" ? SVG_SAMPLER_EULER : SVG_SAMPLER_UNIPC;
+    if (o.sampler == "unipc") p.sampler = SVG_SAMPLER_UNIPC;
+    if (o.sampler == "euler") p.sampler = SVG_SAMPLER_EULER;
+    if (o.sampler == "ddim") p.sampler = SVG_SAMPLER_DDIM;
+    if (o.sampler == "dpm") p.sampler = SVG_SAMPLER_DPM;
     p.seed = o.seed;
     if (o.svg >= 0) p.svg = o.svg != 0;
     if (o.svg_density > 0.f) p.svg_density = o.svg_density;

@@ -1,9 +1,12 @@
-// The embedding API of svg.h: the whole Wan 2.1 prompt → video pipeline
-// behind svg_model / svg_generate. Stages: tokenize + umT5 encode (prompt and
-// negative prompt) → (I2V: CLIP tokens + first-frame condition) → seeded
-// noise → denoise (transformer + CFG + sampler) → VAE decode → RGB frames.
-// Each component is loaded just before its stage and freed after it, so the
-// peak is the largest component plus its activations.
+// The embedding API of svg.h: the prompt → video pipelines behind svg_model /
+// svg_generate. Stages, for every family: tokenize + (u)T5 encode (prompt and
+// negative prompt) → I2V conditioning → seeded noise → denoise (transformer +
+// guidance + sampler) → VAE decode → RGB frames. What differs per family
+// (Wan 2.1, CogVideoX 1.5) is one function each, generate_wan and
+// generate_cogvideox; checks, progress, Sparse VideoGen settings and the
+// output are shared. Each component is loaded just before its stage and freed
+// after it, so the peak is the largest component plus its activations.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "models/clip-vision.h"
+#include "models/cogvideox-pipeline.h"
 #include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
 #include "src/image.h"
@@ -27,9 +31,12 @@ struct svg_model {
     int n_threads = 0;
     bool vae_tiling = false;
     enum svg_type act = SVG_TYPE_F32;
+    std::string arch = "wan";  // general.architecture: wan | cogvideox
     float default_shift = 3.0f;
+    svg_sampler default_sampler = SVG_SAMPLER_UNIPC;
     bool i2v = false, has_image_encoder = false;
-    int64_t patch_h = 2, patch_w = 2;
+    int64_t patch_h = 2, patch_w = 2, patch_t = 1;
+    int text_len = 512;  // text encoder slots: umT5 512 (Wan), T5 226 (CogVideoX)
     svg_tokenizer tok;
     // generation defaults (svg.gen.* / svg.sparse.* metadata, else Wan 2.1's)
     int width = 832, height = 480, frames = 81, steps = 50, fps = 16;
@@ -140,18 +147,40 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
                                     missing.c_str());
     m->has_image_encoder = has_component(m->f, "image_encoder");
 
-    // what generation checks before any stage runs: T2V or I2V, patch size
+    // what generation checks before any stage runs: the family, T2V or I2V, patch sizes
+    const char *arch = svg_gguf_get_string(m->f, "general.architecture");
+    m->arch = arch ? arch : "wan";
     svg_component_config tc;
-    std::vector<int64_t> patch;
-    if (!svg_component_config_open(m->f, "transformer", &tc) || !tc.get_ints("patch_size", &patch)) return nullptr;
-    if (patch.size() != 3 || patch[1] < 1 || patch[2] < 1) return svg_err<svg_model *>(nullptr, "transformer: patch_size must have 3 positive entries");
-    m->patch_h = patch[1];
-    m->patch_w = patch[2];
-    m->i2v = tc.int_or("added_kv_proj_dim", 0) > 0;
-
-    double s = 3.0;
-    svg_gguf_get_float(m->f, "svg.scheduler.flow_shift", &s);
-    m->default_shift = (float)s;
+    if (!svg_component_config_open(m->f, "transformer", &tc)) return nullptr;
+    if (m->arch == "wan") {
+        std::vector<int64_t> patch;
+        if (!tc.get_ints("patch_size", &patch)) return nullptr;
+        if (patch.size() != 3 || patch[1] < 1 || patch[2] < 1) return svg_err<svg_model *>(nullptr, "transformer: patch_size must have 3 positive entries");
+        m->patch_h = patch[1];
+        m->patch_w = patch[2];
+        m->i2v = tc.int_or("added_kv_proj_dim", 0) > 0;
+        double s = 3.0;
+        svg_gguf_get_float(m->f, "svg.scheduler.flow_shift", &s);
+        m->default_shift = (float)s;
+    } else if (m->arch == "cogvideox") {
+        int64_t patch = 0;
+        if (!tc.get_int("patch_size", &patch)) return nullptr;
+        m->patch_h = m->patch_w = patch;
+        m->patch_t = tc.int_or("patch_size_t", 1);
+        if (patch < 1 || m->patch_t < 1) return svg_err<svg_model *>(nullptr, "transformer: patch sizes must be positive");
+        m->i2v = tc.int_or("in_channels", 16) == 2 * tc.int_or("out_channels", 16);
+        m->text_len = (int)tc.int_or("max_text_seq_length", 226);
+        svg_ddpm_sampler::kind_t kind;
+        svg_ddpm_config schedule;
+        if (!cogvideox_scheduler_from_file(m->f, &kind, &schedule)) return nullptr;
+        m->default_sampler = kind == svg_ddpm_sampler::DPM ? SVG_SAMPLER_DPM : SVG_SAMPLER_DDIM;
+        // CogVideoX 1.5's release settings, where the file has no svg.gen.*
+        m->width = 1360, m->height = 768, m->cfg = 6.0f;
+        m->dense_layers = m->dense_layers_720p = 0.0f;
+        m->dense_steps_720p = m->dense_steps;
+    } else {
+        return svg_err<svg_model *>(nullptr, "no generation pipeline for architecture '%s' (wan, cogvideox)", m->arch.c_str());
+    }
     if (!read_generation_defaults(m.get())) return nullptr;
 
     const int64_t ti = svg_gguf_find_key(m->f, "svg.tokenizer.model");
@@ -219,7 +248,8 @@ svg_gen_params svg_gen_default_params(const svg_model *m) {
     p.steps = d.steps;
     p.cfg = d.cfg;
     p.shift = d.default_shift;
-    p.sampler = SVG_SAMPLER_UNIPC;
+    p.sampler = d.default_sampler;
+    if (m && m->arch == "cogvideox") p.negative_prompt = "";
     p.seed = 42;
     p.image = nullptr;
     p.image_width = p.image_height = 0;
@@ -245,65 +275,126 @@ size_t svg_gen_output_size(const svg_gen_params *p) {
     return (size_t)p->frames * p->height * p->width * 3;
 }
 
-bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t frames_size, svg_progress_cb cb, void *user) {
-    if (!m || !p) return svg_err(false, "svg_generate: no model or parameters");
+}  // extern "C"
+
+namespace {
+
+// One svg_generate call: the model, the request, progress and the numbers.
+struct run {
+    svg_model *m;
+    const svg_gen_params *p;
+    progress_hook &hook;
+    svg_gen_stats &st;
+};
+
+using encode_prompt_fn = bool (*)(const svg_tokenizer &, const umt5_encoder &, svg_backend *, const std::string &, int, std::vector<float> *, int *);
+
+// Text stage: the prompt and (with guidance) the negative prompt through the
+// (u)T5 encoder, on its own CPU backend when asked → [1, text_len, d] each.
+bool encode_texts(run &r, encode_prompt_fn encode, const char *default_negative, std::vector<float> *cond, std::vector<float> *uncond,
+                  std::vector<int64_t> *shape) {
     const double t0 = now();
-    m->stats = svg_gen_stats{};
+    const bool cfg = r.p->cfg > 1.0f;
+    const int total = cfg ? 2 : 1;
+    if (!r.hook(SVG_STAGE_TEXT_ENCODE, 0, total)) return cancelled();
+    std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(r.m->te_on_cpu ? svg_backend_cpu_new(r.m->n_threads) : nullptr,
+                                                                      svg_backend_free);
+    if (r.m->te_on_cpu && !te_cpu) return false;
+    svg_backend *be = te_cpu ? te_cpu.get() : r.m->be;
+    umt5_encoder te;
+    if (!umt5_load(r.m->f, be, &te)) return false;
+    if (!encode(r.m->tok, te, be, r.p->prompt, r.m->text_len, cond, &r.st.prompt_tokens)) return false;
+    if (cfg && !r.hook(SVG_STAGE_TEXT_ENCODE, 1, total)) return cancelled();
+    if (cfg && !encode(r.m->tok, te, be, r.p->negative_prompt ? r.p->negative_prompt : default_negative, r.m->text_len, uncond,
+                       &r.st.negative_tokens))
+        return false;
+    *shape = {1, r.m->text_len, te.d_model};
+    r.st.text_encode_s = now() - t0;
+    return r.hook(SVG_STAGE_TEXT_ENCODE, total, total) || cancelled();
+}
+
+// Sparse VideoGen as asked: dense shares are the caller's, else the model's for this size.
+dit_sparse_attention sparse_settings(const run &r, int64_t layers, double *dense_steps) {
+    const svg_gen_params &p = *r.p;
+    const bool hd = (int64_t)p.width * p.height >= 1280 * 720;
+    *dense_steps = p.svg_dense_steps >= 0.f ? p.svg_dense_steps : hd ? r.m->dense_steps_720p : r.m->dense_steps;
+    const double dense_layers = p.svg_dense_layers >= 0.f ? p.svg_dense_layers : hd ? r.m->dense_layers_720p : r.m->dense_layers;
+    dit_sparse_attention a;
+    a.enabled = p.svg;
+    a.density = p.svg_density;
+    a.rows = p.svg_rows;
+    a.dense_layers = (int)std::floor(dense_layers * (double)layers);
+    a.seed = (uint32_t)p.seed;
+    return a;
+}
+
+// Per layer: heads decided, and the share of pairs computed over all forwards.
+void keep_sparse_stats(svg_model *m, const dit_sparse_stats &counts, int dense_layers) {
     m->sparse_stats.clear();
-    svg_gen_stats &st = m->stats;
-    // ---- every check before any stage runs
-    const size_t need = svg_gen_output_size(p);
-    if (!need) return false;
-    if (!frames || frames_size < need)
-        return svg_err(false, "frame buffer too small: %zu bytes for %d frames of %dx%d RGB (%zu bytes)", frames ? frames_size : 0, p->frames,
-                       p->width, p->height, need);
-    if (!p->prompt) return svg_err(false, "no prompt");
-    if (p->steps < 1) return svg_err(false, "steps must be at least 1, got %d", p->steps);
-    if (!(p->cfg >= 0) || !(p->shift > 0)) return svg_err(false, "cfg must be >= 0 and shift > 0, got %g and %g", p->cfg, p->shift);
-    if (p->sampler != SVG_SAMPLER_UNIPC && p->sampler != SVG_SAMPLER_EULER) return svg_err(false, "sampler must be unipc or euler");
-    const int64_t lf = (p->frames - 1) / 4 + 1, lh = p->height / 8, lw = p->width / 8;
-    if (lh % m->patch_h || lw % m->patch_w) return svg_err(false, "height/width do not fit the transformer's patch size");
+    const int forwards = counts.sparse_forwards + counts.dense_forwards;
+    for (size_t i = 0; forwards > 0 && i < counts.spatial.size(); i++) {
+        const bool sparse_layer = (int64_t)i >= dense_layers;
+        const double sparse_share = sparse_layer ? (double)counts.sparse_forwards / forwards : 0.0;
+        m->sparse_stats.push_back({counts.spatial[i], counts.temporal[i], 1.0 - sparse_share * (1.0 - counts.band_density)});
+    }
+}
+
+// The denoise stage's progress and cancellation, timed from the first step.
+template <typename Options>
+void hook_denoise(run &r, Options *d, double t0) {
+    d->progress = [&r, t0](int done, int total) {
+        if (done == total) r.st.denoise_s = now() - t0;
+        r.hook(SVG_STAGE_DENOISE, done, total);
+    };
+    d->cancel = [&r] { return r.hook.stop; };
+}
+
+vae_progress decode_progress(run &r, double t0) {
+    return [&r, t0](int64_t done, int64_t total) {
+        if (done == total) r.st.decode_s = now() - t0;
+        return r.hook(SVG_STAGE_DECODE, (int)done, (int)total);
+    };
+}
+
+// Chunks a decode runs: per tile (one when untiled) its frame batches.
+int64_t decode_chunks(bool tiled, const vae_tiling &t, int64_t f, int64_t h, int64_t w, int64_t per_tile) {
+    const int64_t th = t.tile_h / f, tw = t.tile_w / f, sh = t.stride_h / f, sw = t.stride_w / f;
+    const int64_t tiles = tiled && (h > th || w > tw) ? ((h + sh - 1) / sh) * ((w + sw - 1) / sw) : 1;
+    return tiles * per_tile;
+}
+
+// The first frame: the caller's RGB bytes resized as the reference does → [3, H, W] in [−1, 1].
+bool first_frame(const svg_gen_params &p, svg_image *img, std::vector<float> *pixels) {
+    img->width = p.image_width;
+    img->height = p.image_height;
+    img->rgb.assign(p.image, p.image + (size_t)img->width * img->height * 3);
+    int w = 0, h = 0;
+    if (!svg_image_vae_preprocess(*img, p.width, p.height, 8, pixels, &w, &h)) return false;
+    if (w != p.width || h != p.height) return svg_err(false, "i2v: the first frame came out %dx%d, not %dx%d", w, h, p.width, p.height);
+    return true;
+}
+
+// Wan 2.1: umT5 (512) → I2V: CLIP tokens + mask/first-frame condition →
+// flow-matching UniPC / Euler, cond and uncond as two forwards → Wan VAE.
+bool generate_wan(run &r, vae_tensor *video) {
+    svg_model *m = r.m;
+    const svg_gen_params *p = r.p;
+    svg_backend *be = m->be;
+    if (p->sampler != SVG_SAMPLER_UNIPC && p->sampler != SVG_SAMPLER_EULER) return svg_err(false, "Wan samplers are unipc and euler");
     const bool i2v = p->image != nullptr;
-    if (i2v && (p->image_width < 1 || p->image_height < 1)) return svg_err(false, "image size %dx%d", p->image_width, p->image_height);
     if (i2v && !m->has_image_encoder)
         return svg_err(false, "model file lacks: image_encoder (convert the pipeline folder, or add --image-encoder)");
-    if (!i2v && m->i2v) return svg_err(false, "this is an image-to-video model: give a first-frame image");
-    if (i2v && !m->i2v) return svg_err(false, "a first-frame image was given, but this is a text-to-video model");
-    progress_hook hook{cb, user};
-    svg_backend *be = m->be;
-
-    // ---- text encoding
-    const double t_text = now();
+    const int64_t lf = (p->frames - 1) / 4 + 1, lh = p->height / 8, lw = p->width / 8;
     wan_denoise_inputs in;
-    {
-        const bool cfg = p->cfg > 1.0f;
-        const int total = cfg ? 2 : 1;
-        if (!hook(SVG_STAGE_TEXT_ENCODE, 0, total)) return cancelled();
-        std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(m->te_on_cpu ? svg_backend_cpu_new(m->n_threads) : nullptr,
-                                                                          svg_backend_free);
-        if (m->te_on_cpu && !te_cpu) return false;
-        svg_backend *te_be = te_cpu ? te_cpu.get() : be;
-        umt5_encoder te;
-        if (!umt5_load(m->f, te_be, &te)) return false;
-        const int max_len = 512;
-        if (!wan_encode_prompt(m->tok, te, te_be, p->prompt, max_len, &in.cond, &st.prompt_tokens)) return false;
-        if (cfg && !hook(SVG_STAGE_TEXT_ENCODE, 1, total)) return cancelled();
-        if (cfg && !wan_encode_prompt(m->tok, te, te_be, p->negative_prompt ? p->negative_prompt : k_default_negative, max_len, &in.uncond,
-                                      &st.negative_tokens))
-            return false;
-        in.text_shape = {1, max_len, te.d_model};
-        st.text_encode_s = now() - t_text;
-        if (!hook(SVG_STAGE_TEXT_ENCODE, total, total)) return cancelled();
-    }
+    if (!encode_texts(r, wan_encode_prompt, k_default_negative, &in.cond, &in.uncond, &in.text_shape)) return false;
 
     // ---- I2V: CLIP tokens of the image, and the first-frame condition
     if (i2v) {
         const double t_img = now();
-        if (!hook(SVG_STAGE_IMAGE_ENCODE, 0, 2)) return cancelled();
+        if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 0, 2)) return cancelled();
         svg_image img;
-        img.width = p->image_width;
-        img.height = p->image_height;
-        img.rgb.assign(p->image, p->image + (size_t)img.width * img.height * 3);
+        std::vector<float> first;
+        if (!first_frame(*p, &img, &first)) return false;
         std::vector<float> pixels;
         if (!svg_image_clip_preprocess(img, svg_clip_image_config{}, &pixels)) return false;
         {
@@ -320,16 +411,14 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
             svg_context_free(ctx);
             if (!ok) return false;
         }
-        st.image_tokens = (int)in.image_shape[1];
-        if (!hook(SVG_STAGE_IMAGE_ENCODE, 1, 2)) return cancelled();
-        std::vector<float> first;
-        int w = 0, h = 0;
-        if (!svg_image_vae_preprocess(img, p->width, p->height, 8, &first, &w, &h)) return false;
+        r.st.image_tokens = (int)in.image_shape[1];
+        if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 1, 2)) return cancelled();
         wan_vae vae;
-        if (!wan_vae_load(m->f, be, &vae) || !wan_i2v_condition(vae, be, first, h, w, p->frames, &in.condition, &in.condition_shape))
+        if (!wan_vae_load(m->f, be, &vae) ||
+            !wan_i2v_condition(vae, be, first, p->height, p->width, p->frames, &in.condition, &in.condition_shape))
             return false;
-        st.image_encode_s = now() - t_img;
-        if (!hook(SVG_STAGE_IMAGE_ENCODE, 2, 2)) return cancelled();
+        r.st.image_encode_s = now() - t_img;
+        if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 2, 2)) return cancelled();
     }
 
     // ---- denoising
@@ -345,61 +434,127 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         d.shift = p->shift;
         d.sampler = p->sampler == SVG_SAMPLER_EULER ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
         d.act = m->act;
-        // dense shares: the caller's, else the model's for this size
-        const bool hd = (int64_t)p->width * p->height >= 1280 * 720;
-        const double dense_steps = p->svg_dense_steps >= 0.f ? p->svg_dense_steps : hd ? m->dense_steps_720p : m->dense_steps;
-        const double dense_layers = p->svg_dense_layers >= 0.f ? p->svg_dense_layers : hd ? m->dense_layers_720p : m->dense_layers;
-        d.sparse.enabled = p->svg;
-        d.sparse.density = p->svg_density;
-        d.sparse.rows = p->svg_rows;
-        d.sparse.dense_layers = (int)std::floor(dense_layers * (double)tr.layers);
-        d.sparse.seed = (uint32_t)p->seed;
-        d.sparse_dense_steps = dense_steps;
+        d.sparse = sparse_settings(r, tr.layers, &d.sparse_dense_steps);
         dit_sparse_stats counts;
         if (p->svg && p->svg_stats) d.stats = &counts;
-        d.progress = [&](int done, int total) {
-            if (done == total) st.denoise_s = now() - t_den;
-            hook(SVG_STAGE_DENOISE, done, total);
-        };
-        d.cancel = [&] { return hook.stop; };
-        if (!hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
-        if (!wan_denoise(tr, be, in, d)) return hook.stop ? cancelled() : false;
-        if (hook.stop) return cancelled();
-        // per layer: heads decided, and the share of pairs over all forwards
-        m->sparse_stats.clear();
-        const int forwards = counts.sparse_forwards + counts.dense_forwards;
-        for (size_t i = 0; d.stats && forwards > 0 && i < counts.spatial.size(); i++) {
-            const bool sparse_layer = (int64_t)i >= d.sparse.dense_layers;
-            const double sparse_share = sparse_layer ? (double)counts.sparse_forwards / forwards : 0.0;
-            m->sparse_stats.push_back({counts.spatial[i], counts.temporal[i], 1.0 - sparse_share * (1.0 - counts.band_density)});
-        }
+        hook_denoise(r, &d, t_den);
+        if (!r.hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
+        if (!wan_denoise(tr, be, in, d)) return r.hook.stop ? cancelled() : false;
+        if (r.hook.stop) return cancelled();
+        if (d.stats) keep_sparse_stats(m, counts, d.sparse.dense_layers);
     }
-    st.denoise_s = now() - t_den;
+    r.st.denoise_s = now() - t_den;
 
-    // ---- VAE decode
+    // ---- VAE decode: one chunk per latent frame (and tile: diffusers' tiles of 256 px every 192)
     const double t_vae = now();
-    vae_tensor video;
-    {
-        wan_vae vae;
-        if (!wan_vae_load(m->f, be, &vae)) return false;
-        vae_tensor z{in.latent_shape, in.latents};
-        if (!wan_vae_denormalize(vae, &z)) return false;
-        // chunks in all: one per latent frame and tile (diffusers' tiles of 256 px every 192)
-        const vae_tiling tiling{256, 256, 192, 192};
-        const int64_t f8 = vae.spatial_factor, th = tiling.tile_h / f8, tw = tiling.tile_w / f8;
-        const int64_t sh = tiling.stride_h / f8, sw = tiling.stride_w / f8;
-        const int64_t tiles = m->vae_tiling && (lh > th || lw > tw) ? ((lh + sh - 1) / sh) * ((lw + sw - 1) / sw) : 1;
-        if (!hook(SVG_STAGE_DECODE, 0, (int)(tiles * lf))) return cancelled();
-        const vae_progress prog = [&](int64_t done, int64_t total) {
-            if (done == total) st.decode_s = now() - t_vae;
-            return hook(SVG_STAGE_DECODE, (int)done, (int)total);
-        };
-        const bool ok = m->vae_tiling ? wan_vae_decode_tiled(vae, be, z, tiling, &video, prog)
-                                      : wan_vae_decode(vae, be, z, &video, prog);
-        if (hook.stop) return cancelled();
-        if (!ok) return false;
+    wan_vae vae;
+    if (!wan_vae_load(m->f, be, &vae)) return false;
+    vae_tensor z{in.latent_shape, in.latents};
+    if (!wan_vae_denormalize(vae, &z)) return false;
+    const vae_tiling tiling{256, 256, 192, 192};
+    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(m->vae_tiling, tiling, vae.spatial_factor, lh, lw, lf))) return cancelled();
+    const vae_progress prog = decode_progress(r, t_vae);
+    const bool ok = m->vae_tiling ? wan_vae_decode_tiled(vae, be, z, tiling, video, prog) : wan_vae_decode(vae, be, z, video, prog);
+    if (r.hook.stop) return cancelled();
+    r.st.decode_s = now() - t_vae;
+    return ok;
+}
+
+// CogVideoX 1.5: T5 over 226 slots → I2V: first-frame image latents →
+// DDIM / DPM with [uncond, cond] in one forward over the latent frames padded
+// to a multiple of patch_size_t → the padding dropped → CogVideoX VAE.
+bool generate_cogvideox(run &r, vae_tensor *video) {
+    svg_model *m = r.m;
+    const svg_gen_params *p = r.p;
+    svg_backend *be = m->be;
+    if (p->sampler != SVG_SAMPLER_DDIM && p->sampler != SVG_SAMPLER_DPM) return svg_err(false, "CogVideoX samplers are ddim and dpm");
+    const int64_t latent = (p->frames - 1) / 4 + 1, pad = m->patch_t > 1 && latent % m->patch_t ? m->patch_t - latent % m->patch_t : 0;
+    // the reference decodes latent + pad − pad frames: an even count gives 4·latent frames, not the 4·latent − 3 asked for
+    if (latent % 2 == 0 && m->patch_t == 2)
+        return svg_err(false, "CogVideoX 1.5 makes 8k+1 frames (e.g. 81, 49, 17): %d frames would decode to %lld", p->frames,
+                       (long long)(4 * latent));
+    const int64_t lh = p->height / 8, lw = p->width / 8, F = latent + pad;
+    cogvideox_denoise_inputs in;
+    if (!encode_texts(r, cogvideox_encode_prompt, "", &in.cond, &in.uncond, &in.text_shape)) return false;
+    in.latent_shape = {1, F, 16, lh, lw};
+
+    if (p->image) {
+        const double t_img = now();
+        if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 0, 1)) return cancelled();
+        svg_image img;
+        std::vector<float> first;
+        cogvideox_vae vae;
+        // the posterior's noise: a stream of its own, apart from the latents'
+        if (!first_frame(*p, &img, &first) || !cogvideox_vae_load(m->f, be, &vae) ||
+            !cogvideox_image_latents(vae, be, first, p->height, p->width, F, p->seed ^ 0x9E3779B97F4A7C15ull, &in.image_latents))
+            return false;
+        r.st.image_encode_s = now() - t_img;
+        if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 1, 1)) return cancelled();
     }
-    st.decode_s = now() - t_vae;
+
+    const double t_den = now();
+    {
+        cogvideox_transformer tr;
+        if (!cogvideox_transformer_load(m->f, be, &tr)) return false;
+        if (tr.out_channels != 16) return svg_err(false, "transformer: %lld output channels, the VAE takes 16", (long long)tr.out_channels);
+        in.latents = svg_noise((size_t)(F * 16 * lh * lw), p->seed);
+        cogvideox_denoise_options d;
+        d.steps = p->steps;
+        d.guidance = p->cfg;
+        svg_ddpm_sampler::kind_t kind;
+        if (!cogvideox_scheduler_from_file(m->f, &kind, &d.schedule)) return false;
+        d.sampler = p->sampler == SVG_SAMPLER_DPM ? svg_ddpm_sampler::DPM : svg_ddpm_sampler::DDIM;
+        d.seed = p->seed;
+        d.act = m->act;
+        d.sparse = sparse_settings(r, tr.layers, &d.sparse_dense_steps);
+        dit_sparse_stats counts;
+        if (p->svg && p->svg_stats) d.stats = &counts;
+        hook_denoise(r, &d, t_den);
+        if (!r.hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
+        if (!cogvideox_denoise(tr, be, in, d)) return r.hook.stop ? cancelled() : false;
+        if (r.hook.stop) return cancelled();
+        if (d.stats) keep_sparse_stats(m, counts, d.sparse.dense_layers);
+    }
+    r.st.denoise_s = now() - t_den;
+
+    const double t_vae = now();
+    cogvideox_vae vae;
+    if (!cogvideox_vae_load(m->f, be, &vae)) return false;
+    const int64_t batches = std::max<int64_t>(latent / 2, 1);
+    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(m->vae_tiling, vae.tiling, vae.spatial_factor, lh, lw, batches))) return cancelled();
+    const bool ok = cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, pad, m->vae_tiling, video, decode_progress(r, t_vae));
+    if (r.hook.stop) return cancelled();
+    r.st.decode_s = now() - t_vae;
+    return ok;
+}
+
+}  // namespace
+
+extern "C" {
+
+bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t frames_size, svg_progress_cb cb, void *user) {
+    if (!m || !p) return svg_err(false, "svg_generate: no model or parameters");
+    const double t0 = now();
+    m->stats = svg_gen_stats{};
+    m->sparse_stats.clear();
+    // ---- every check before any stage runs
+    const size_t need = svg_gen_output_size(p);
+    if (!need) return false;
+    if (!frames || frames_size < need)
+        return svg_err(false, "frame buffer too small: %zu bytes for %d frames of %dx%d RGB (%zu bytes)", frames ? frames_size : 0, p->frames,
+                       p->width, p->height, need);
+    if (!p->prompt) return svg_err(false, "no prompt");
+    if (p->steps < 1) return svg_err(false, "steps must be at least 1, got %d", p->steps);
+    if (!(p->cfg >= 0) || !(p->shift > 0)) return svg_err(false, "cfg must be >= 0 and shift > 0, got %g and %g", p->cfg, p->shift);
+    if ((p->height / 8) % m->patch_h || (p->width / 8) % m->patch_w) return svg_err(false, "height/width do not fit the transformer's patch size");
+    const bool i2v = p->image != nullptr;
+    if (i2v && (p->image_width < 1 || p->image_height < 1)) return svg_err(false, "image size %dx%d", p->image_width, p->image_height);
+    if (!i2v && m->i2v) return svg_err(false, "this is an image-to-video model: give a first-frame image");
+    if (i2v && !m->i2v) return svg_err(false, "a first-frame image was given, but this is a text-to-video model");
+    progress_hook hook{cb, user};
+    run r{m, p, hook, m->stats};
+    vae_tensor video;
+    if (!(m->arch == "cogvideox" ? generate_cogvideox(r, &video) : generate_wan(r, &video))) return false;
 
     // ---- [1, 3, F, H, W] in [-1, 1] → F × H × W × 3 bytes, one frame at a time
     const int F = (int)video.shape[2], H = (int)video.shape[3], W = (int)video.shape[4];
@@ -413,8 +568,8 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         const std::vector<uint8_t> rgb = svg_video_to_rgb(frame.data(), 1, H, W);
         std::memcpy(frames + (size_t)t * plane * 3, rgb.data(), rgb.size());
     }
-    st.peak_device_bytes = svg_backend_cuda_peak_memory(be);
-    st.total_s = now() - t0;
+    m->stats.peak_device_bytes = svg_backend_cuda_peak_memory(m->be);
+    m->stats.total_s = now() - t0;
     return true;
 }
 

@@ -220,6 +220,10 @@ bool svg_ddpm_sampler::step(const float *out, float *sample, size_t n) {
             m4 = 1 / (2 * r);
         }
         const float f1 = (float)m1, f2 = (float)m2, fn = (float)mn, f3 = (float)m3, f4 = (float)m4;
+        // the reference draws the first-order step's noise before it knows it
+        // takes the second-order one, then fresh noise: the stream goes on as there
+        if (second)
+            for (size_t j = 0; j < n; j++) next_normal(&noise_state_);
         for (size_t j = 0; j < n; j++) {
             const float d = second ? f3 * x0[j] - f4 * x0_prev_[j] : x0[j];
             sample[j] = f1 * sample[j] - f2 * d + fn * next_normal(&noise_state_);

@@ -52,6 +52,61 @@ TEST(FlowSampler, RejectsBadSettings) {
 }
 
 // Euler on a known velocity: x_final = x0 + Σ (σ_{i+1} − σ_i) v = x0 − σ_0 v
+// CogVideoX's DDIM and DPM samplers against diffusers' CogVideoXDDIMScheduler
+// / CogVideoXDPMScheduler on fixed samples and model outputs, every step, for
+// four schedules (tests/data/ddpm_sampler/make_golden.py; the DPM noise is
+// svg.cpp's stream patched into the reference).
+TEST(DdpmSampler, MatchesDiffusersEveryStep) {
+    struct cse {
+        const char *name;
+        svg_ddpm_sampler::kind_t kind;
+        int steps;
+        svg_ddpm_config cfg;
+    };
+    svg_ddpm_config eps_leading;
+    eps_leading.prediction_type = "epsilon";
+    eps_leading.timestep_spacing = "leading";
+    eps_leading.steps_offset = 1;
+    eps_leading.beta_schedule = "linear";
+    eps_leading.rescale_betas_zero_snr = false;
+    eps_leading.set_alpha_to_one = false;
+    eps_leading.snr_shift_scale = 3.0;
+    svg_ddpm_config sample_linspace;
+    sample_linspace.prediction_type = "sample";
+    sample_linspace.timestep_spacing = "linspace";
+    sample_linspace.rescale_betas_zero_snr = false;
+    sample_linspace.snr_shift_scale = 1.5;
+    const cse cases[] = {{"ddim_v_trailing", svg_ddpm_sampler::DDIM, 5, svg_ddpm_config{}},
+                         {"dpm_v_trailing", svg_ddpm_sampler::DPM, 6, svg_ddpm_config{}},
+                         {"ddim_eps_leading", svg_ddpm_sampler::DDIM, 4, eps_leading},
+                         {"dpm_sample_linspace", svg_ddpm_sampler::DPM, 3, sample_linspace}};
+    svg_safetensors *st = svg_safetensors_open((kData + "/ddpm_sampler/expected.safetensors").c_str());
+    ASSERT_NE(st, nullptr) << svg_last_error();
+    auto get = [&](const std::string &name) {
+        const int64_t i = svg_safetensors_find(st, name.c_str());
+        EXPECT_GE(i, 0) << name;
+        std::vector<float> v(i >= 0 ? (size_t)svg_safetensors_nelements(st, i) : 0);
+        if (i >= 0) EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size()));
+        return v;
+    };
+    for (const cse &c : cases) {
+        svg_ddpm_sampler s;
+        ASSERT_TRUE(s.init(c.kind, c.steps, c.cfg, 31337)) << c.name << ": " << svg_last_error();
+        const std::vector<float> ts = get(std::string(c.name) + ".timesteps");
+        ASSERT_EQ(ts.size(), s.timesteps.size()) << c.name;
+        for (size_t i = 0; i < ts.size(); i++) EXPECT_EQ((int64_t)ts[i], s.timesteps[i]) << c.name << " timestep " << i;
+        std::vector<float> x = get(std::string(c.name) + ".sample");
+        for (int i = 0; i < c.steps; i++) {
+            const std::vector<float> out = get(std::string(c.name) + ".model_output" + std::to_string(i));
+            ASSERT_TRUE(s.step(out.data(), x.data(), x.size())) << svg_last_error();
+            const double e = svgtest::rel_l2(x, get(std::string(c.name) + ".step" + std::to_string(i)));
+            EXPECT_LE(e, 1e-5) << c.name << " step " << i;
+        }
+        EXPECT_FALSE(s.step(x.data(), x.data(), x.size())) << "a step past the last";
+    }
+    svg_safetensors_free(st);
+}
+
 TEST(FlowSampler, EulerIntegratesConstantVelocity) {
     svg_flow_sampler s;
     ASSERT_TRUE(s.init(svg_flow_sampler::EULER, 7, 5.0));

@@ -267,9 +267,11 @@ TEST_F(SvgRun, BackendCudaWithoutDeviceIsAnError) {
 // denoising loop with guidance and the VAE decode, into PNG frames. The
 // reference video is quantized the way frames are written (round(255·x)),
 // so only rounding flips of a near-tie remain.
-TEST(SvgRunI2V, MatchesTheDiffusersPipeline) {
-    const std::string dir = kData + "/wan_i2v_pipeline";
-    const std::string model = tmp("i2v.gguf"), frames = tmp("i2v-frames");
+// svg-convert the pipeline folder dir, svg-run it with the settings of its
+// expected.safetensors (image: the first frame, or "" for T2V) and compare
+// the frames with the reference video rounded to bytes as a PNG holds it.
+void check_pipeline_golden(const std::string &dir, const std::string &image, const std::string &tag) {
+    const std::string model = tmp(tag + ".gguf"), frames = tmp(tag + "-frames");
     ASSERT_EQ(std::system((kBin + "/svg-convert -q " + dir + " -o " + model).c_str()), 0);
     svg_safetensors *ref = svg_safetensors_open((dir + "/expected.safetensors").c_str());
     ASSERT_NE(ref, nullptr) << svg_last_error();
@@ -280,10 +282,10 @@ TEST(SvgRunI2V, MatchesTheDiffusersPipeline) {
     svg_safetensors_shape(ref, vi, shape);  // [F, H, W, 3]
     std::vector<float> video((size_t)svg_safetensors_nelements(ref, vi));
     ASSERT_TRUE(svg_safetensors_read_f32(ref, vi, video.data(), (int64_t)video.size()));
-    const std::string cmd = kBin + "/svg-run " + model + " '" + meta("prompt") + "' --negative '" + meta("negative") + "' --image " + dir +
-                            "/first_frame.png --width " + meta("width") + " --height " + meta("height") + " --frames " + meta("frames") +
-                            " --steps " + meta("steps") + " --cfg " + meta("cfg") + " --seed " + meta("seed") +
-                            " --no-svg --backend cpu -q -o " + frames + "/";
+    const std::string cmd = kBin + "/svg-run " + model + " '" + meta("prompt") + "' --negative '" + meta("negative") + "'" +
+                            (image.empty() ? "" : " --image " + image) + " --width " + meta("width") + " --height " + meta("height") +
+                            " --frames " + meta("frames") + " --steps " + meta("steps") + " --cfg " + meta("cfg") + " --seed " +
+                            meta("seed") + " --no-svg --backend cpu -q -o " + frames + "/";
     svg_safetensors_free(ref);
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     double se = 0, ss = 0;
@@ -302,11 +304,51 @@ TEST(SvgRunI2V, MatchesTheDiffusersPipeline) {
             ss += r * r;
         }
     }
+    char extra[32];
+    snprintf(extra, sizeof extra, "/frame_%05d.png", (int)F);
+    EXPECT_FALSE(std::filesystem::exists(frames + extra)) << "more frames than the reference's " << F;
     const double rel = std::sqrt(se / ss);
-    EXPECT_LE(rel, 1e-3) << "rel L2 of the video against diffusers' WanImageToVideoPipeline";
-    RecordProperty("rel_l2", std::to_string(rel));
+    EXPECT_LE(rel, 1e-3) << "rel L2 of the video against the diffusers pipeline in " << dir;
+    ::testing::Test::RecordProperty("rel_l2", std::to_string(rel));
     std::filesystem::remove_all(frames);
     unlink(model.c_str());
+}
+
+TEST(SvgRunI2V, MatchesTheDiffusersPipeline) {
+    check_pipeline_golden(kData + "/wan_i2v_pipeline", kData + "/wan_i2v_pipeline/first_frame.png", "i2v");
+}
+
+// CogVideoX 1.5 through svg-run: T5 over 226 slots, DDIM with [uncond, cond]
+// batched, 17 frames (5 latent frames padded to 6, the padding dropped
+// before the decode), and for I2V the first frame's posterior latents.
+TEST(SvgRunCogVideoX, TextToVideoMatchesTheDiffusersPipeline) {
+    check_pipeline_golden(kData + "/cogvideox_pipeline/t2v", "", "cogvideox-t2v");
+}
+
+TEST(SvgRunCogVideoX, ImageToVideoMatchesTheDiffusersPipeline) {
+    check_pipeline_golden(kData + "/cogvideox_pipeline/i2v", kData + "/cogvideox_pipeline/first_frame.png", "cogvideox-i2v");
+}
+
+// Frames the CogVideoX 1.5 decode cannot make exactly are refused before any work.
+TEST(SvgRunCogVideoX, RejectsFrameCountsItCannotMake) {
+    const std::string model = tmp("cogvideox-frames.gguf"), out = tmp("cogvideox-frames.avi"), log = tmp("cogvideox-frames.log");
+    ASSERT_EQ(std::system((kBin + "/svg-convert -q " + kData + "/cogvideox_pipeline/t2v -o " + model).c_str()), 0);
+    const int rc = std::system((kBin + "/svg-run " + model + " 'a boat' --width 32 --height 32 --frames 13 --steps 1 --backend cpu -q -o " +
+                                out + " 2>" + log).c_str());
+    EXPECT_NE(rc, 0);
+    std::ifstream f(log);
+    const std::string msg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_NE(msg.find("8k+1 frames"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("13 frames would decode to 16"), std::string::npos) << msg;
+    EXPECT_FALSE(std::filesystem::exists(out));
+    const int wrong = std::system((kBin + "/svg-run " + model + " 'a boat' --width 32 --height 32 --frames 17 --steps 1 --sampler unipc "
+                                   "--backend cpu -q -o " + out + " 2>" + log).c_str());
+    EXPECT_NE(wrong, 0);
+    std::ifstream g(log);
+    const std::string msg2((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());
+    EXPECT_NE(msg2.find("CogVideoX samplers are ddim and dpm"), std::string::npos) << msg2;
+    unlink(model.c_str());
+    unlink(log.c_str());
 }
 
 // End to end as a user checks a file: svg-run writes the video, ffprobe
