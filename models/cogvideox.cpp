@@ -40,8 +40,8 @@ struct builder {
         if (!y) return nullptr;
         const int64_t ne[4] = {y->ne[0], y->ne[1], m.heads, m.head_dim};
         T *h = svg_layer_norm(ctx, svg_reshape(ctx, y, 4, ne), W(norm + ".weight"), W(norm + ".bias"), 1e-6f);
-        const int d = (int)m.head_dim;
-        const int axes[3] = {d / 4, d / 8 * 3, d / 8 * 3};  // frames, rows, columns
+        int axes[3];
+        cogvideox_rope_axes(m, axes);
         h = svg_rope(ctx, h, pos, 3, axes, 10000.f, SVG_ROPE_INTERLEAVED);
         return h ? svg_reshape_3d(ctx, h, y->ne[0], y->ne[1], m.dim) : nullptr;
     }
@@ -112,6 +112,24 @@ bool cogvideox_transformer_load(const svg_gguf *f, svg_backend *be, cogvideox_tr
     return true;
 }
 
+std::vector<float> cogvideox_rope_positions(int64_t text_len, int64_t frames, int64_t rows, int64_t cols) {
+    std::vector<float> pos((size_t)(text_len + frames * rows * cols) * 3, 0.f);
+    for (int64_t f = 0, l = text_len; f < frames; f++)
+        for (int64_t h = 0; h < rows; h++)
+            for (int64_t w = 0; w < cols; w++, l++) {
+                pos[(size_t)l * 3 + 0] = (float)f;
+                pos[(size_t)l * 3 + 1] = (float)h;
+                pos[(size_t)l * 3 + 2] = (float)w;
+            }
+    return pos;
+}
+
+void cogvideox_rope_axes(const cogvideox_transformer &m, int axes[3]) {
+    const int d = (int)m.head_dim;
+    axes[0] = d / 4;
+    axes[1] = axes[2] = d / 8 * 3;
+}
+
 svg_sparse_layout cogvideox_sparse_layout(const cogvideox_transformer &m, int64_t text_len, int64_t frames, int64_t height,
                                           int64_t width, double density) {
     return dit_sparse_layout(text_len, frames / m.patch_t, (height / m.patch) * (width / m.patch), 0, density);
@@ -141,18 +159,8 @@ svg_tensor *cogvideox_transformer_forward(svg_context *ctx, const cogvideox_tran
     builder b{ctx, m, sparse};
     const int64_t Lt = text->ne[1], Lv = F * Hp * Wp;
 
-    // 3D RoPE positions: text at 0 (unrotated), video at integer (frame, row,
-    // column) — the 1.5 pipeline's "slice" grid
-    std::vector<float> pos((size_t)(Lt + Lv) * 3, 0.f);
-    for (int64_t f = 0, l = Lt; f < F; f++)
-        for (int64_t h = 0; h < Hp; h++)
-            for (int64_t w = 0; w < Wp; w++, l++) {
-                pos[(size_t)l * 3 + 0] = (float)f;
-                pos[(size_t)l * 3 + 1] = (float)h;
-                pos[(size_t)l * 3 + 2] = (float)w;
-            }
     const int64_t pos_ne[2] = {Lt + Lv, 3};
-    T *rope_pos = host->add(ctx, 2, pos_ne, std::move(pos), "cogvideox.rope_pos");
+    T *rope_pos = host->add(ctx, 2, pos_ne, cogvideox_rope_positions(Lt, F, Hp, Wp), "cogvideox.rope_pos");
 
     // time (+ ofs): sinusoidal [cos | sin] of the inner dim → MLP
     T *temb = b.embedding(svg_timestep_embedding(ctx, t, (int)m.dim, true, 0.f, 1.f, 10000.f), "time_embedding");

@@ -23,6 +23,14 @@ bool cogvideox_transformer_load(const svg_gguf *f, svg_backend *be, cogvideox_tr
 svg_sparse_layout cogvideox_sparse_layout(const cogvideox_transformer &m, int64_t text_len, int64_t frames, int64_t height,
                                           int64_t width, double density);
 
+// 3D RoPE of the joint sequence: per token its (frame, row, column) —
+// text_len text tokens at 0 (unrotated), then the video's patches in order —
+// as [(text_len + frames·rows·cols) × 3] positions, and how many of each
+// head's dims rotate with each axis (1/4, 3/8, 3/8; θ = 10000, interleaved
+// pairs). The 1.5 pipeline's grid: integer patch coordinates.
+std::vector<float> cogvideox_rope_positions(int64_t text_len, int64_t frames, int64_t rows, int64_t cols);
+void cogvideox_rope_axes(const cogvideox_transformer &m, int axes[3]);
+
 // Build the forward pass.
 //   x     [B, F, in_channels, H, W] latents (I2V: noise and image latents
 //         concatenated on channels); F a multiple of patch_t, H and W of patch

@@ -57,11 +57,12 @@ struct converted {
     std::unique_ptr<svg_backend, backend_free> be;
     std::unique_ptr<svg_gguf, gguf_free> f;
 
-    converted(const std::vector<svg_convert_source> &sources, bool cuda, const std::string &tag)
+    converted(const std::vector<svg_convert_source> &sources, bool cuda, const std::string &tag, const std::string &scheduler_config = "")
         : be(cuda ? svg_backend_cuda_new(0) : svg_backend_cpu_new(2)) {
         EXPECT_NE(be, nullptr) << svg_last_error();
         svg_convert_options opt;
         opt.sources = sources;
+        opt.scheduler_config_path = scheduler_config;
         opt.output = "/tmp/svg-test-" + tag + "-" + std::to_string(getpid()) + ".gguf";
         const bool ok = svg_convert(opt);
         EXPECT_TRUE(ok) << svg_last_error();

@@ -1,0 +1,231 @@
+// CogVideoX 1.5 against the reference: the transformer's golden forwards
+// (T2V, I2V with ofs), the 3D RoPE tables the reference pipeline computed,
+// Sparse VideoGen in its text-first layout, and the goldens' pipelines
+// (DDIM, [uncond, cond] batched, 4 steps) through svg_forward_component.
+// CPU f32: forward ≤ 1e-4, pipeline ≤ 1e-3; the *Cuda suites repeat them in
+// bf16 on the GPU (≤ 2e-2).
+#include <random>
+#include <string>
+
+#include "models/cogvideox.h"
+#include "models/forward.h"
+#include "test-common.h"
+#include "test-models.h"
+
+namespace {
+
+const std::string kGoldens = std::string(SVG_TEST_DATA) + "/goldens/";
+
+struct st_free {
+    void operator()(svg_safetensors *s) const { svg_safetensors_free(s); }
+};
+using st_ptr = std::unique_ptr<svg_safetensors, st_free>;
+
+std::vector<float> read(const svg_safetensors *st, const char *name, std::vector<int64_t> *shape = nullptr) {
+    const int64_t i = svg_safetensors_find(st, name);
+    EXPECT_GE(i, 0) << name;
+    if (i < 0) return {};
+    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
+    EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) << svg_last_error();
+    if (shape) {
+        int64_t ne[SVG_MAX_DIMS];
+        svg_safetensors_shape(st, i, ne);
+        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
+    }
+    return v;
+}
+
+// The case's pipeline folder (transformer, VAE, scheduler) converted.
+svgtest::converted convert_case(const std::string &cse, bool cuda) {
+    const std::string dir = kGoldens + cse;
+    return svgtest::converted({svgtest::source(dir + "/transformer"), svgtest::source(dir + "/vae")}, cuda, "cogvideox-" + cse,
+                              dir + "/scheduler/scheduler_config.json");
+}
+
+// svg_forward_component on the case's `golden` inputs; max rel L2 over `outputs` (name in both files).
+double component_error(const std::string &cse, const char *component, const char *golden, const std::vector<const char *> &outputs,
+                       bool cuda, svg_type act = SVG_TYPE_F32, int steps = 4) {
+    svgtest::converted file = convert_case(cse, cuda);
+    if (!file.ok()) return INFINITY;
+    st_ptr in(svg_safetensors_open((kGoldens + cse + "/" + golden).c_str()));
+    EXPECT_NE(in, nullptr) << svg_last_error();
+    if (!in) return INFINITY;
+    svg_forward_options opt;
+    opt.act = act;
+    opt.steps = steps;
+    opt.cfg = 6.0f;
+    svg_forward_result res;
+    if (!svg_forward_component(file.f.get(), component, file.be.get(), opt, in.get(), &res)) {
+        ADD_FAILURE() << svg_last_error();
+        return INFINITY;
+    }
+    double worst = 0;
+    for (const char *name : outputs) {
+        std::vector<int64_t> shape;
+        const std::vector<float> ref = read(in.get(), name, &shape);
+        const svg_forward_tensor *o = res.get(name);
+        EXPECT_NE(o, nullptr) << name;
+        if (!o) return INFINITY;
+        EXPECT_EQ(o->shape, shape) << name;
+        const double e = svgtest::rel_l2(o->values, ref);
+        printf("%s %s %s: rel L2 %.3g\n", cse.c_str(), component, name, e);
+        worst = std::max(worst, e);
+    }
+    return worst;
+}
+
+const std::vector<const char *> kPipelineOutputs = {"latents_step0", "latents_step1", "latents_step2", "latents_step3", "video"};
+
+}  // namespace
+
+TEST(CogVideoXTransformer, T2VMatchesReference) {
+    EXPECT_LE(component_error("cogvideox15_t2v", "transformer", "transformer_forward.safetensors", {"out"}, false), 1e-4);
+}
+TEST(CogVideoXTransformer, I2VMatchesReference) {
+    EXPECT_LE(component_error("cogvideox15_i2v", "transformer", "transformer_forward.safetensors", {"out"}, false), 1e-4);
+}
+TEST(CogVideoXPipeline, T2VLatentsAndVideoMatchReference) {
+    EXPECT_LE(component_error("cogvideox15_t2v", "pipeline", "pipeline.safetensors", kPipelineOutputs, false), 1e-3);
+}
+TEST(CogVideoXPipeline, I2VLatentsAndVideoMatchReference) {
+    EXPECT_LE(component_error("cogvideox15_i2v", "pipeline", "pipeline.safetensors", kPipelineOutputs, false), 1e-3);
+}
+
+TEST(CogVideoXTransformerCuda, Bf16MatchesReference) {
+    SVG_NEED_CUDA();
+    for (const char *cse : {"cogvideox15_t2v", "cogvideox15_i2v"})
+        EXPECT_LE(component_error(cse, "transformer", "transformer_forward.safetensors", {"out"}, true, SVG_TYPE_BF16), 2e-2) << cse;
+}
+TEST(CogVideoXPipelineCuda, Bf16LatentsAndVideoMatchReference) {
+    SVG_NEED_CUDA();
+    for (const char *cse : {"cogvideox15_t2v", "cogvideox15_i2v"})
+        EXPECT_LE(component_error(cse, "pipeline", "pipeline.safetensors", kPipelineOutputs, true, SVG_TYPE_BF16), 2e-2) << cse;
+}
+TEST(CogVideoXPipelineCuda, F32LatentsAndVideoMatchReference) {
+    SVG_NEED_CUDA();
+    for (const char *cse : {"cogvideox15_t2v", "cogvideox15_i2v"})
+        EXPECT_LE(component_error(cse, "pipeline", "pipeline.safetensors", kPipelineOutputs, true, SVG_TYPE_F32), 1e-3) << cse;
+}
+
+// The engine's own 3D RoPE against the tables the reference pipeline
+// computed for the golden (8 video tokens: 2 patched frames × 2 × 2; cos and
+// sin repeated per interleaved pair): RoPE applied to (1, 0) pairs gives
+// (cos, sin) of each pair's angle.
+TEST(CogVideoXTransformer, RopeTablesMatchTheReference) {
+    svgtest::converted file = convert_case("cogvideox15_t2v", false);
+    ASSERT_TRUE(file.ok());
+    cogvideox_transformer m;
+    ASSERT_TRUE(cogvideox_transformer_load(file.f.get(), file.be.get(), &m)) << svg_last_error();
+    st_ptr in(svg_safetensors_open((kGoldens + "cogvideox15_t2v/transformer_forward.safetensors").c_str()));
+    ASSERT_NE(in, nullptr);
+    std::vector<int64_t> cs, hs;
+    const std::vector<float> cos_ref = read(in.get(), "image_rotary_emb.0", &cs), sin_ref = read(in.get(), "image_rotary_emb.1");
+    read(in.get(), "hidden_states", &hs);  // [B, F, C, H, W]
+    const int64_t F = hs[1] / m.patch_t, rows = hs[3] / m.patch, cols = hs[4] / m.patch, D = m.head_dim, L = F * rows * cols;
+    ASSERT_EQ(cs, (std::vector<int64_t>{L, D}));
+    svg_context *ctx = svg_context_new(false);
+    svg_tensor *x = svg_new_tensor_4d(ctx, SVG_TYPE_F32, 1, L, 1, D);
+    svg_tensor *pos = svg_new_tensor_2d(ctx, SVG_TYPE_F32, L, 3);
+    std::vector<float> ones((size_t)(L * D), 0.f);
+    for (size_t i = 0; i < ones.size(); i += 2) ones[i] = 1.f;
+    ASSERT_TRUE(svg_tensor_set_f32(x, ones.data(), (int64_t)ones.size()));
+    const std::vector<float> p = cogvideox_rope_positions(0, F, rows, cols);
+    ASSERT_TRUE(svg_tensor_set_f32(pos, p.data(), (int64_t)p.size()));
+    int axes[3];
+    cogvideox_rope_axes(m, axes);
+    svg_tensor *y = svg_rope(ctx, x, pos, 3, axes, 10000.f, SVG_ROPE_INTERLEAVED);
+    ASSERT_TRUE(svgtest::compute(ctx, y));
+    const std::vector<float> got = svgtest::to_vec(y);
+    std::vector<float> c, s, cr, sr;
+    for (int64_t l = 0; l < L; l++)
+        for (int64_t i = 0; i < D; i += 2) {
+            c.push_back(got[(size_t)(l * D + i)]);
+            s.push_back(got[(size_t)(l * D + i + 1)]);
+            cr.push_back(cos_ref[(size_t)(l * D + i)]);
+            sr.push_back(sin_ref[(size_t)(l * D + i)]);
+            EXPECT_EQ(cos_ref[(size_t)(l * D + i)], cos_ref[(size_t)(l * D + i + 1)]) << "the reference repeats each pair's cos";
+        }
+    EXPECT_LE(svgtest::max_abs_diff(c, cr), 1e-5);
+    EXPECT_LE(svgtest::max_abs_diff(s, sr), 1e-5);
+    svg_context_free(ctx);
+}
+
+// Sparse VideoGen in the text-first layout: at density 1 it is dense
+// attention, with every layer dense it is the dense forward, at 0.3 it
+// differs but stays close; a zero density is refused.
+TEST(CogVideoXTransformer, SparseAttentionInTheBlocks) {
+    svgtest::converted file = convert_case("cogvideox15_t2v", false);
+    ASSERT_TRUE(file.ok());
+    cogvideox_transformer m;
+    ASSERT_TRUE(cogvideox_transformer_load(file.f.get(), file.be.get(), &m)) << svg_last_error();
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd;
+    auto randn = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float &x : v) x = nd(rng);
+        return v;
+    };
+    // 8 latent frames (4 patched) of 32×32 latents: 4 frames of 256 tokens after 226 text tokens
+    const int64_t xs[5] = {1, 8, 16, 32, 32}, ts[1] = {1}, tx[3] = {1, 226, m.text_dim};
+    const std::vector<float> lat = randn(8 * 16 * 32 * 32), txt = randn(226 * (size_t)m.text_dim);
+    auto build = [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
+        return cogvideox_transformer_forward(ctx, m, host->add(ctx, 5, xs, lat, "x"), host->add(ctx, 1, ts, {600.f}, "t"),
+                                             host->add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, host, sparse);
+    };
+    auto run = [&](const dit_sparse_attention *sparse) {
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        svg_tensor *y = build(ctx, &host, sparse);
+        svg_gallocr *ga = svg_gallocr_new(file.be.get());
+        std::vector<float> out;
+        EXPECT_TRUE(y && svg_compute_to_host(file.be.get(), ga, ctx, y, host, &out)) << svg_last_error();
+        svg_gallocr_free(ga);
+        svg_context_free(ctx);
+        return out;
+    };
+    const std::vector<float> dense = run(nullptr);
+    dit_sparse_attention s;
+    s.enabled = true;
+    s.rows = 16;
+    s.density = 1.0;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-5);
+    s.density = 0.3;
+    s.dense_layers = (int)m.layers;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-6);
+    s.dense_layers = 0;
+    const double e = svgtest::rel_l2(run(&s), dense);
+    printf("CogVideoX sparse attention at density 0.3 vs dense: rel L2 %.3g\n", e);
+    EXPECT_GT(e, 1e-4) << "density 0.3 computed everything";
+    EXPECT_LT(e, 0.5);
+    s.density = 0.0;
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    EXPECT_EQ(build(ctx, &host, &s), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("density"), std::string::npos) << svg_last_error();
+    svg_context_free(ctx);
+}
+
+// Bad inputs are refused with a message, never a crash.
+TEST(CogVideoXTransformer, RejectsBadInputs) {
+    svgtest::converted file = convert_case("cogvideox15_i2v", false);
+    ASSERT_TRUE(file.ok());
+    cogvideox_transformer m;
+    ASSERT_TRUE(cogvideox_transformer_load(file.f.get(), file.be.get(), &m)) << svg_last_error();
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    auto t = [&](std::vector<int64_t> s) {
+        size_t n = 1;
+        for (int64_t d : s) n *= (size_t)d;
+        return host.add(ctx, (int)s.size(), s.data(), std::vector<float>(n, 0.5f), "t");
+    };
+    // 3 latent frames: not a multiple of patch_size_t 2
+    EXPECT_EQ(cogvideox_transformer_forward(ctx, m, t({1, 3, 32, 4, 4}), t({1}), t({1, 226, 32}), t({1}), SVG_TYPE_F32, &host), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("not a multiple of the patch"), std::string::npos) << svg_last_error();
+    // 16 channels for a 32-channel I2V model
+    EXPECT_EQ(cogvideox_transformer_forward(ctx, m, t({1, 2, 16, 4, 4}), t({1}), t({1, 226, 32}), t({1}), SVG_TYPE_F32, &host), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("[B, F, 32, H, W]"), std::string::npos) << svg_last_error();
+    // no ofs for a model with an ofs embedding
+    EXPECT_EQ(cogvideox_transformer_forward(ctx, m, t({1, 2, 32, 4, 4}), t({1}), t({1, 226, 32}), nullptr, SVG_TYPE_F32, &host), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("ofs"), std::string::npos) << svg_last_error();
+    svg_context_free(ctx);
+}
