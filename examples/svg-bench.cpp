@@ -5,10 +5,10 @@
 // bench/torch_bench.py times the same operations in PyTorch.
 //
 //   svg-bench [--backend cuda|cpu] [--only SUBSTRING] [--reps N] [--batch N]
-//   svg-bench --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]
+//   svg-bench --model MODEL.gguf [--frames 81 --height 480 --width 832 --text N] [--reps N]
 //             [--svg DENSITY [--svg-dense-layers SHARE]]
 //
-// --model times one transformer forward; with --svg also one with Sparse
+// --model times one transformer forward (Wan 2.1 or CogVideoX 1.5); with --svg also one with Sparse
 // VideoGen attention (profiling included) on the same weights, side by side.
 //
 // A timed sample is one graph compute + synchronize (wall clock), so it
@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cogvideox.h"
 #include "models/wan.h"
 #include "svg.h"
 
@@ -225,28 +226,40 @@ std::vector<Case> cases() {
     return out;
 }
 
-// One Wan transformer forward (batch 1, random latents, timestep and text
-// embeddings; I2V models also get 257 random image tokens) on the weights of
-// a model file: median time over reps after a warm-up, and the backend's
-// peak memory, weights included. With sparse, the same forward with Sparse
-// VideoGen attention follows, on the same weights and inputs.
+// One transformer forward of a model file (Wan 2.1 or CogVideoX 1.5), batch
+// 1, random latents, timestep 500 and random text embeddings (Wan I2V: also
+// 257 random image tokens; CogVideoX I2V: ofs 2.0 and image latents):
+// median time over reps after a warm-up, and the backend's peak memory,
+// weights included. With sparse, the same forward with Sparse VideoGen
+// attention follows, on the same weights and inputs. text_len 0: the
+// family's (Wan 512, CogVideoX 226).
 int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int64_t frames, int64_t height,
                 int64_t width, int64_t text_len, int reps, const dit_sparse_attention *sparse_in, double dense_layers_share) {
     svg_gguf *f = svg_gguf_open(path.c_str());
-    wan_transformer m;
-    if (!f || !wan_transformer_load(f, be, &m)) {
+    const char *arch_name = f ? svg_gguf_get_string(f, "general.architecture") : nullptr;
+    const std::string arch = arch_name ? arch_name : "wan";
+    wan_transformer wan;
+    cogvideox_transformer cog;
+    const bool cogvideox = arch == "cogvideox";
+    if (!f || !(cogvideox ? cogvideox_transformer_load(f, be, &cog) : wan_transformer_load(f, be, &wan))) {
         fprintf(stderr, "svg-bench: %s\n", svg_last_error());
         if (f) svg_gguf_free(f);
         return 1;
     }
+    const int64_t layers = cogvideox ? cog.layers : wan.layers;
+    if (text_len == 0) text_len = cogvideox ? cog.max_text : 512;
     dit_sparse_attention sparse_layers;  // the first floor(share · layers) blocks dense
     if (sparse_in) {
         sparse_layers = *sparse_in;
-        sparse_layers.dense_layers = (int)std::floor(dense_layers_share * (double)m.layers);
+        sparse_layers.dense_layers = (int)std::floor(dense_layers_share * (double)layers);
     }
     const dit_sparse_attention *sparse = sparse_in ? &sparse_layers : nullptr;
-    const int64_t lf = (frames - 1) / 4 + 1, lh = height / 8, lw = width / 8;  // the VAE's 4×8×8 compression
-    const int64_t tokens = lf / m.patch[0] * (lh / m.patch[1]) * (lw / m.patch[2]);
+    // the VAE's 4×8×8 compression; CogVideoX pads the latent frames to a multiple of patch_size_t
+    int64_t lf = (frames - 1) / 4 + 1;
+    const int64_t lh = height / 8, lw = width / 8;
+    if (cogvideox && lf % cog.patch_t) lf += cog.patch_t - lf % cog.patch_t;
+    const int64_t tokens = cogvideox ? lf / cog.patch_t * (lh / cog.patch) * (lw / cog.patch)
+                                     : lf / wan.patch[0] * (lh / wan.patch[1]) * (lw / wan.patch[2]);
     auto randn = [](int64_t n, uint64_t seed) {
         std::vector<float> v((size_t)n);
         uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
@@ -261,13 +274,22 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
     for (const dit_sparse_attention *attn : {(const dit_sparse_attention *)nullptr, sparse}) {
         svg_context *ctx = svg_context_new(true);
         svg_host_inputs host;
-        const int64_t xs[5] = {1, m.in_channels, lf, lh, lw}, ts[1] = {1}, txs[3] = {1, text_len, m.text_dim},
-                      ims[3] = {1, 257, m.image_dim};
-        svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
+        const int64_t ts[1] = {1};
         svg_tensor *t = host.add(ctx, 1, ts, {500.f}, "timestep");
-        svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * m.text_dim, 2), "text");
-        svg_tensor *image = m.has_image ? host.add(ctx, 3, ims, randn(257 * m.image_dim, 3), "image") : nullptr;
-        svg_tensor *y = wan_transformer_forward(ctx, m, x, t, text, image, act, &host, attn);
+        svg_tensor *y;
+        if (cogvideox) {
+            const int64_t xs[5] = {1, lf, cog.in_channels, lh, lw}, txs[3] = {1, text_len, cog.text_dim};
+            svg_tensor *x = host.add(ctx, 5, xs, randn(lf * cog.in_channels * lh * lw, 1), "latents");
+            svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * cog.text_dim, 2), "text");
+            svg_tensor *ofs = cog.ofs_dim ? host.add(ctx, 1, ts, {2.f}, "ofs") : nullptr;
+            y = cogvideox_transformer_forward(ctx, cog, x, t, text, ofs, act, &host, attn);
+        } else {
+            const int64_t xs[5] = {1, wan.in_channels, lf, lh, lw}, txs[3] = {1, text_len, wan.text_dim}, ims[3] = {1, 257, wan.image_dim};
+            svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
+            svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * wan.text_dim, 2), "text");
+            svg_tensor *image = wan.has_image ? host.add(ctx, 3, ims, randn(257 * wan.image_dim, 3), "image") : nullptr;
+            y = wan_transformer_forward(ctx, wan, x, t, text, image, act, &host, attn);
+        }
         svg_graph *g = svg_graph_new(ctx);
         svg_gallocr *ga = svg_gallocr_new(be);
         ok = y && svg_graph_build(g, y) && svg_gallocr_alloc_graph(ga, g) && host.upload();
@@ -285,9 +307,9 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
             if (attn)
                 snprintf(how, sizeof how, "Sparse VideoGen attention (density %.2f, %d rows, first %d layers dense)", attn->density,
                          attn->rows, attn->dense_layers);
-            printf("wan transformer %s: %lldx%lldx%lld frames, %lld tokens, %lld text, %s activations, %s: %.1f ms (median of %d), "
+            printf("%s transformer %s: %lldx%lldx%lld frames, %lld tokens, %lld text, %s activations, %s: %.1f ms (median of %d), "
                    "peak device memory %.2f GiB\n",
-                   path.c_str(), (long long)width, (long long)height, (long long)frames, (long long)tokens, (long long)text_len,
+                   arch.c_str(), path.c_str(), (long long)width, (long long)height, (long long)frames, (long long)tokens, (long long)text_len,
                    svg_type_name(act), how, ms[ms.size() / 2], reps, svg_backend_cuda_peak_memory(be) / 1073741824.0);
             fflush(stdout);
         } else {
@@ -307,7 +329,7 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
 int main(int argc, char **argv) {
     std::string backend = "cuda", only, model;
     int reps = 10, batch = 1;
-    int64_t frames = 81, height = 480, width = 832, text_len = 512;
+    int64_t frames = 81, height = 480, width = 832, text_len = 0;
     double svg_density = 0, svg_dense_layers = 0.025;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
@@ -324,7 +346,7 @@ int main(int argc, char **argv) {
         else {
             fprintf(stderr,
                     "usage: %s [--backend cuda|cpu] [--only SUBSTRING] [--reps N] [--batch N]\n"
-                    "       %s --model WAN.gguf [--frames 81 --height 480 --width 832 --text 512] [--reps N]\n"
+                    "       %s --model MODEL.gguf [--frames 81 --height 480 --width 832 --text N (Wan 512, CogVideoX 226)] [--reps N]\n"
                     "          [--svg DENSITY [--svg-dense-layers SHARE (default 0.025)]]\n",
                     argv[0], argv[0]);
             return 2;
@@ -334,8 +356,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "svg-bench: --svg DENSITY and --svg-dense-layers SHARE must be in [0, 1]\n");
         return 2;
     }
-    if (!model.empty() && (frames < 1 || (frames - 1) % 4 || height <= 0 || width <= 0 || height % 16 || width % 16 || text_len < 1)) {
-        fprintf(stderr, "svg-bench: --frames must be 4k+1, --height/--width positive multiples of 16, --text ≥ 1\n");
+    if (!model.empty() && (frames < 1 || (frames - 1) % 4 || height <= 0 || width <= 0 || height % 16 || width % 16 || text_len < 0)) {
+        fprintf(stderr, "svg-bench: --frames must be 4k+1, --height/--width positive multiples of 16, --text ≥ 0\n");
         return 2;
     }
     svg_backend *be = backend == "cpu" ? svg_backend_cpu_new(0) : svg_backend_cuda_new(0);

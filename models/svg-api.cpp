@@ -382,8 +382,6 @@ bool generate_wan(run &r, vae_tensor *video) {
     svg_backend *be = m->be;
     if (p->sampler != SVG_SAMPLER_UNIPC && p->sampler != SVG_SAMPLER_EULER) return svg_err(false, "Wan samplers are unipc and euler");
     const bool i2v = p->image != nullptr;
-    if (i2v && !m->has_image_encoder)
-        return svg_err(false, "model file lacks: image_encoder (convert the pipeline folder, or add --image-encoder)");
     const int64_t lf = (p->frames - 1) / 4 + 1, lh = p->height / 8, lw = p->width / 8;
     wan_denoise_inputs in;
     if (!encode_texts(r, wan_encode_prompt, k_default_negative, &in.cond, &in.uncond, &in.text_shape)) return false;
@@ -549,6 +547,9 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
     if ((p->height / 8) % m->patch_h || (p->width / 8) % m->patch_w) return svg_err(false, "height/width do not fit the transformer's patch size");
     const bool i2v = p->image != nullptr;
     if (i2v && (p->image_width < 1 || p->image_height < 1)) return svg_err(false, "image size %dx%d", p->image_width, p->image_height);
+    // Wan's I2V encodes the image with CLIP besides the VAE
+    if (i2v && m->arch == "wan" && !m->has_image_encoder)
+        return svg_err(false, "model file lacks: image_encoder (convert the pipeline folder, or add --image-encoder)");
     if (!i2v && m->i2v) return svg_err(false, "this is an image-to-video model: give a first-frame image");
     if (i2v && !m->i2v) return svg_err(false, "a first-frame image was given, but this is a text-to-video model");
     progress_hook hook{cb, user};
