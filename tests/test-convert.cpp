@@ -761,6 +761,8 @@ TEST_F(Convert, ComponentFollowsTheClass) {
         {k_goldens + "wan_vae_original/wan_vae_original_naming.safetensors", "AutoencoderKLWan", "vae", "vae."},
         {k_goldens + "clip_vision/image_encoder", "CLIPVisionModel", "image_encoder", "clip."},
         {folder("wan_i2v"), "WanTransformer3DModel", "transformer", "dit."},
+        {k_goldens + "cogvideox15_i2v/transformer", "CogVideoXTransformer3DModel", "transformer", "dit."},
+        {k_goldens + "cogvideox_vae/vae", "AutoencoderKLCogVideoX", "vae", "vae."},
     };
     for (const Case &c : cases) {
         SCOPED_TRACE(c.input);
@@ -825,6 +827,63 @@ TEST_F(Convert, PipelineFolderWithoutModelIndex) {
     EXPECT_EQ(o.sources[0].component, "vae");
     EXPECT_FALSE(parse({ps.c_str(), "--component", "image_encoder", "-o", out.c_str()}, &o, &help));
     EXPECT_NE(std::string(svg_last_error()).find("no image_encoder/"), std::string::npos) << svg_last_error();
+}
+
+// A CogVideoX 1.5 I2V pipeline folder (model_index.json of
+// CogVideoXImageToVideoPipeline): every component, the tokenizer, the DDIM
+// scheduler, and the family's generation and Sparse VideoGen defaults.
+// CogVideoX 1.0 (no patch_size_t) is refused by name.
+TEST_F(Convert, CogVideoXPipelineFolder) {
+    const std::string dir = std::string(SVG_TEST_DATA) + "/cogvideox_pipeline/i2v", out = tmp("cog.gguf");
+    svg_convert_options o;
+    bool help;
+    ASSERT_TRUE(parse({dir.c_str(), "-o", out.c_str(), "-q"}, &o, &help)) << svg_last_error();
+    ASSERT_TRUE(convert(o)) << error_;
+    gguf_ptr f = open_gguf(out);
+    ASSERT_TRUE(f);
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "general.architecture"), "cogvideox");
+    const int64_t comps = svg_gguf_find_key(f.get(), "svg.components");
+    ASSERT_EQ(svg_gguf_arr_n(f.get(), comps), 3);
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "svg.transformer.class"), "CogVideoXTransformer3DModel");
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "svg.text_encoder.class"), "T5EncoderModel");
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "svg.vae.class"), "AutoencoderKLCogVideoX");
+    EXPECT_STREQ(svg_gguf_get_string(f.get(), "svg.scheduler._class_name"), "CogVideoXDDIMScheduler");
+    EXPECT_GE(svg_gguf_find_key(f.get(), "svg.tokenizer.model"), 0);
+    auto i = [&](const char *k) {
+        int64_t v = -1;
+        EXPECT_TRUE(svg_gguf_get_int(f.get(), k, &v)) << k;
+        return v;
+    };
+    auto d = [&](const char *k) {
+        double v = -1;
+        EXPECT_TRUE(svg_gguf_get_float(f.get(), k, &v)) << k;
+        return v;
+    };
+    EXPECT_EQ(i("svg.gen.width"), 1360);
+    EXPECT_EQ(i("svg.gen.height"), 768);
+    EXPECT_EQ(i("svg.gen.frames"), 81);
+    EXPECT_EQ(i("svg.gen.steps"), 50);
+    EXPECT_EQ(i("svg.gen.fps"), 16);
+    EXPECT_DOUBLE_EQ(d("svg.gen.cfg"), 6.0);
+    EXPECT_NEAR(d("svg.sparse.density"), 0.3, 1e-6);
+    EXPECT_DOUBLE_EQ(d("svg.sparse.dense_steps"), 0.25);
+    EXPECT_DOUBLE_EQ(d("svg.sparse.dense_layers"), 0.0);
+
+    // CogVideoX 1.0: patch_size_t null
+    const fs::path v1 = tmp("cogvideox-1.0");
+    fs::create_directories(v1);
+    std::ifstream in(std::string(SVG_TEST_DATA) + "/goldens/cogvideox15_t2v/transformer/config.json");
+    nlohmann::json cfg = nlohmann::json::parse(in);
+    cfg["patch_size_t"] = nullptr;
+    std::ofstream(v1 / "config.json") << cfg.dump();
+    fs::create_symlink(std::string(SVG_TEST_DATA) + "/goldens/cogvideox15_t2v/transformer/diffusion_pytorch_model.safetensors",
+                       v1 / "diffusion_pytorch_model.safetensors");
+    svg_convert_options o1;
+    o1.sources.push_back({"", v1.string(), ""});
+    o1.output = tmp("v1.gguf");
+    EXPECT_FALSE(convert(o1));
+    EXPECT_NE(error_.find("CogVideoX 1.0 is not supported"), std::string::npos) << error_;
+    EXPECT_FALSE(fs::exists(o1.output));
 }
 
 // ---------------------------------------------------------------- command line
