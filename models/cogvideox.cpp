@@ -97,9 +97,9 @@ bool cogvideox_transformer_load(const svg_gguf *f, svg_backend *be, cogvideox_tr
     m->affine = c.bool_or("norm_elementwise_affine", true);
     m->eps = (float)c.float_or("norm_eps", 1e-5);
     m->dim = m->heads * m->head_dim;
-    if (m->head_dim % 8 || m->head_dim < 8)
-        return svg_err(false, "transformer: attention_head_dim %lld must be a multiple of 8 (3D RoPE: 1/4 frames, 3/8 rows, 3/8 columns)",
-                       (long long)m->head_dim);
+    if (m->head_dim % 16 || m->head_dim < 16)
+        return svg_err(false, "transformer: attention_head_dim %lld must be a multiple of 16 (3D RoPE: 1/4 frames, 3/8 rows, 3/8 columns, "
+                       "each an even number of dims)", (long long)m->head_dim);
     if (m->patch < 1 || m->patch_t < 1) return svg_err(false, "transformer: patch sizes must be positive");
     if (!svg_component_weights_load(f, "transformer", be, &m->w)) return false;
     T *pe = m->w.get("patch_embed.proj.weight");

@@ -107,16 +107,17 @@ TEST(CogVideoXPipelineCuda, F32LatentsAndVideoMatchReference) {
         EXPECT_LE(component_error(cse, "pipeline", "pipeline.safetensors", kPipelineOutputs, true, SVG_TYPE_F32), 1e-3) << cse;
 }
 
+namespace {
+
 // The engine's own 3D RoPE against the tables the reference pipeline
-// computed for the golden (8 video tokens: 2 patched frames × 2 × 2; cos and
-// sin repeated per interleaved pair): RoPE applied to (1, 0) pairs gives
-// (cos, sin) of each pair's angle.
-TEST(CogVideoXTransformer, RopeTablesMatchTheReference) {
-    svgtest::converted file = convert_case("cogvideox15_t2v", false);
+// computed for a forward's size (cos and sin repeated per interleaved pair):
+// RoPE applied to (1, 0) pairs gives (cos, sin) of each pair's angle.
+void check_rope(const std::string &transformer, const std::string &forward) {
+    svgtest::converted file({svgtest::source(transformer)}, false, "cogvideox-rope");
     ASSERT_TRUE(file.ok());
     cogvideox_transformer m;
     ASSERT_TRUE(cogvideox_transformer_load(file.f.get(), file.be.get(), &m)) << svg_last_error();
-    st_ptr in(svg_safetensors_open((kGoldens + "cogvideox15_t2v/transformer_forward.safetensors").c_str()));
+    st_ptr in(svg_safetensors_open(forward.c_str()));
     ASSERT_NE(in, nullptr);
     std::vector<int64_t> cs, hs;
     const std::vector<float> cos_ref = read(in.get(), "image_rotary_emb.0", &cs), sin_ref = read(in.get(), "image_rotary_emb.1");
@@ -143,11 +144,54 @@ TEST(CogVideoXTransformer, RopeTablesMatchTheReference) {
             s.push_back(got[(size_t)(l * D + i + 1)]);
             cr.push_back(cos_ref[(size_t)(l * D + i)]);
             sr.push_back(sin_ref[(size_t)(l * D + i)]);
-            EXPECT_EQ(cos_ref[(size_t)(l * D + i)], cos_ref[(size_t)(l * D + i + 1)]) << "the reference repeats each pair's cos";
+            ASSERT_EQ(cos_ref[(size_t)(l * D + i)], cos_ref[(size_t)(l * D + i + 1)]) << "the reference repeats each pair's cos";
         }
-    EXPECT_LE(svgtest::max_abs_diff(c, cr), 1e-5);
-    EXPECT_LE(svgtest::max_abs_diff(s, sr), 1e-5);
+    EXPECT_LE(svgtest::max_abs_diff(c, cr), 1e-5) << forward;
+    EXPECT_LE(svgtest::max_abs_diff(s, sr), 1e-5) << forward;
     svg_context_free(ctx);
+}
+
+// one forward of a converted transformer folder on a safetensors of inputs; rel L2 vs "out"
+double forward_error(const std::string &transformer, const std::string &forward, bool cuda, svg_type act = SVG_TYPE_F32) {
+    svgtest::converted file({svgtest::source(transformer)}, cuda, "cogvideox-forward");
+    st_ptr in(svg_safetensors_open(forward.c_str()));
+    EXPECT_NE(in, nullptr) << svg_last_error();
+    if (!file.ok() || !in) return INFINITY;
+    svg_forward_result res;
+    if (!svg_forward_component(file.f.get(), "transformer", file.be.get(), act, in.get(), &res)) {
+        ADD_FAILURE() << svg_last_error();
+        return INFINITY;
+    }
+    std::vector<int64_t> shape;
+    const std::vector<float> ref = read(in.get(), "out", &shape);
+    const svg_forward_tensor *o = res.get("out");
+    if (!o) return INFINITY;
+    EXPECT_EQ(o->shape, shape);
+    return svgtest::rel_l2(o->values, ref);
+}
+
+const std::string kExtra = std::string(SVG_TEST_DATA) + "/cogvideox_extra/";
+
+}  // namespace
+
+TEST(CogVideoXTransformer, RopeTablesMatchTheReference) {
+    check_rope(kGoldens + "cogvideox15_t2v/transformer", kGoldens + "cogvideox15_t2v/transformer_forward.safetensors");
+    check_rope(kGoldens + "cogvideox15_t2v/transformer", kExtra + "t2v_forward.safetensors");  // 8 × 4 latents
+    check_rope(kExtra + "transformer_i2v", kExtra + "i2v_forward.safetensors");                 // 32-dim heads, 6 × 10
+}
+
+// Held-out: another configuration (3 heads of 32 dims, no affine norms, ofs)
+// on a non-square latent, and the golden transformer at another size
+// (tests/data/cogvideox_extra/make_extra.py).
+TEST(CogVideoXTransformer, HeldOutSizesAndConfigMatchReference) {
+    EXPECT_LE(forward_error(kExtra + "transformer_i2v", kExtra + "i2v_forward.safetensors", false), 1e-4);
+    EXPECT_LE(forward_error(kGoldens + "cogvideox15_t2v/transformer", kExtra + "t2v_forward.safetensors", false), 1e-4);
+}
+
+TEST(CogVideoXTransformerCuda, HeldOutBf16MatchesReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(forward_error(kExtra + "transformer_i2v", kExtra + "i2v_forward.safetensors", true, SVG_TYPE_BF16), 2e-2);
+    EXPECT_LE(forward_error(kGoldens + "cogvideox15_t2v/transformer", kExtra + "t2v_forward.safetensors", true, SVG_TYPE_BF16), 2e-2);
 }
 
 // Sparse VideoGen in the text-first layout: at density 1 it is dense
