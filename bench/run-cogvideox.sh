@@ -19,7 +19,7 @@ if [ ! -x $B/svg-run ]; then
   t0=$(date +%s)
   cmake -S . -B $B -DSVG_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a >/dev/null || exit 1
   cmake --build $B -j16 --target svg-run svg-convert svg-bench test-cogvideox test-cogvideox-vae test-svg-run test-backend-ops \
-    test-wan test-sampler test-wan-vae svg-forward 2>&1 | grep -E "error|warning: " | head -20
+    test-wan test-sampler test-wan-vae test-umt5 test-embed-api svg-forward 2>test-wan test-sampler test-wan-vae svg-forward 2>&11 | grep -E "error|warning: " | head -20
   echo "build: $(( $(date +%s) - t0 )) s"
 fi
 if [ "${1:-forward}" != t5 ] && [ ! -f $PIPE ]; then
@@ -29,7 +29,7 @@ if [ "${1:-forward}" != t5 ] && [ ! -f $PIPE ]; then
 fi
 case "${1:-forward}" in
 forward)
-  for t in test-cogvideox test-cogvideox-vae test-wan test-sampler test-wan-vae test-svg-run test-backend-ops; do
+  for t in test-cogvideox test-cogvideox-vae test-wan test-sampler test-wan-vae test-umt5 test-embed-api test-svg-run test-backend-ops; do
     timeout 300 $B/$t --gtest_brief=1 2>&1 | grep -E "FAILED|PASSED|SKIPPED|rel L2" | head -20
   done
   $B/svg-bench --only cogvideox1.5 --reps 10 | tee $OUT/ops.txt
