@@ -86,7 +86,9 @@ TEST(DdpmSampler, MatchesDiffusersEveryStep) {
         const int64_t i = svg_safetensors_find(st, name.c_str());
         EXPECT_GE(i, 0) << name;
         std::vector<float> v(i >= 0 ? (size_t)svg_safetensors_nelements(st, i) : 0);
-        if (i >= 0) EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size()));
+        if (i >= 0) {
+            EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size()));
+        }
         return v;
     };
     for (const cse &c : cases) {
