@@ -108,17 +108,10 @@ bool cogvideox_denoise(const cogvideox_transformer &m, svg_backend *be, cogvideo
         opt.stats->band_density = svg_sparse_density(&l);
     }
     svg_gallocr *ga = svg_gallocr_new(be);
-    svg_denoise_options d;
-    d.guidance = opt.guidance;
-    d.dynamic_guidance = opt.dynamic_guidance;
-    d.sparse = opt.sparse;
-    d.sparse_dense_steps = opt.sparse_dense_steps;
-    d.progress = opt.progress;
-    d.cancel = opt.cancel;
     // one forward of [uncond, cond] (CogVideoXPipeline's batch), the I2V
     // image latents appended on channels, ofs = 2.0 where the model has it
     std::vector<float> out;
-    const bool ok = svg_denoise(s, in.latents, d, [&](const std::vector<float> &x, float t, const dit_sparse_attention &sparse,
+    const bool ok = svg_denoise(s, in.latents, opt, [&](const std::vector<float> &x, float t, const dit_sparse_attention &sparse,
                                                       std::vector<float> *vc, std::vector<float> *vu) {
         svg_context *ctx = svg_context_new(true);
         svg_host_inputs host;

@@ -37,19 +37,13 @@ struct cogvideox_denoise_inputs {
     std::vector<float> image_latents;   // I2V: the latents' shape, else empty
 };
 
-struct cogvideox_denoise_options {
-    int steps = 50;
-    float guidance = 6.0f;          // ≤ 1: no unconditional half
-    bool dynamic_guidance = false;  // use_dynamic_cfg
+// The shared settings (models/denoise.h; dynamic_guidance is the
+// pipelines' use_dynamic_cfg) and CogVideoX's DDPM sampler.
+struct cogvideox_denoise_options : svg_denoise_options {
+    cogvideox_denoise_options() { guidance = 6.0f; }
     svg_ddpm_sampler::kind_t sampler = svg_ddpm_sampler::DDIM;
     svg_ddpm_config schedule;
     uint64_t seed = 0;  // DPM's noise
-    enum svg_type act = SVG_TYPE_F32;
-    dit_sparse_attention sparse;
-    double sparse_dense_steps = 0.25;
-    dit_sparse_stats *stats = nullptr;
-    std::function<void(int, int)> progress;
-    std::function<bool()> cancel;
 };
 
 bool cogvideox_denoise(const cogvideox_transformer &m, svg_backend *be, cogvideox_denoise_inputs &in, const cogvideox_denoise_options &opt);

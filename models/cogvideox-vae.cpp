@@ -30,15 +30,9 @@ struct builder {
 
     T *W(const std::string &name) const { return m.w.get(name); }
 
-    // conv3d with module p's weights; a Conv2d's [Cout, Cin, kh, kw] kernel
-    // runs on each frame as a [Cout, Cin, 1, kh, kw] one.
+    // conv3d with module p's weights (vae_conv: Conv2d kernels per frame)
     T *conv(T *x, const std::string &p, const int stride[3], const int pad[6]) const {
-        T *w = W(p + ".weight");
-        if (w && w->n_dims == 4) {
-            const int64_t ne[5] = {w->ne[0], w->ne[1], 1, w->ne[2], w->ne[3]};
-            w = svg_reshape(ctx, w, 5, ne);
-        }
-        return svg_conv3d(ctx, x, w, W(p + ".bias"), stride, pad);
+        return vae_conv(ctx, x, W(p + ".weight"), W(p + ".bias"), stride, pad);
     }
 
     // CogVideoXCausalConv3d (pad_mode "first"): the input continues the last

@@ -13,7 +13,9 @@
 #include "models/dit.h"
 #include "src/scheduler.h"
 
+// What every family's loop is asked (the families' options add their sampler).
 struct svg_denoise_options {
+    int steps = 50;
     float guidance = 5.0f;          // ≤ 1: no unconditional prediction
     bool dynamic_guidance = false;  // CogVideoX's use_dynamic_cfg (see svg_denoise)
     // Sparse VideoGen in self-attention (sparse.enabled), dense for the first
@@ -21,6 +23,10 @@ struct svg_denoise_options {
     // step profiles other rows (seed + 7919·step)
     dit_sparse_attention sparse;
     double sparse_dense_steps = 0.25;
+    enum svg_type act = SVG_TYPE_F32;  // the transformer's activations
+    // When set, filled with Sparse VideoGen's per-block head decisions
+    // (reading them back costs a synchronization per forward).
+    dit_sparse_stats *stats = nullptr;
     // called after every step: (steps done, steps)
     std::function<void(int, int)> progress;
     // polled before every step: true stops the loop, and svg_denoise

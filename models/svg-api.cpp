@@ -339,14 +339,31 @@ void keep_sparse_stats(svg_model *m, const dit_sparse_stats &counts, int dense_l
     }
 }
 
-// The denoise stage's progress and cancellation, timed from the first step.
-template <typename Options>
-void hook_denoise(run &r, Options *d, double t0) {
+// The denoise stage around a family's loop: the request's steps, guidance,
+// activations and Sparse VideoGen settings into d, progress and
+// cancellation, the per-layer statistics kept; loop(d) runs the family's loop.
+template <typename Loop>
+bool denoise_stage(run &r, int64_t layers, svg_denoise_options *d, const Loop &loop) {
+    const double t0 = now();
+    const svg_gen_params &p = *r.p;
+    d->steps = p.steps;
+    d->guidance = p.cfg;
+    d->act = r.m->act;
+    d->sparse = sparse_settings(r, layers, &d->sparse_dense_steps);
+    dit_sparse_stats counts;
+    if (p.svg && p.svg_stats) d->stats = &counts;
     d->progress = [&r, t0](int done, int total) {
         if (done == total) r.st.denoise_s = now() - t0;
         r.hook(SVG_STAGE_DENOISE, done, total);
     };
     d->cancel = [&r] { return r.hook.stop; };
+    if (!r.hook(SVG_STAGE_DENOISE, 0, p.steps)) return cancelled();
+    if (!loop()) return r.hook.stop ? cancelled() : false;
+    if (r.hook.stop) return cancelled();
+    if (d->stats) keep_sparse_stats(r.m, counts, d->sparse.dense_layers);
+    d->stats = nullptr;
+    r.st.denoise_s = now() - t0;
+    return true;
 }
 
 vae_progress decode_progress(run &r, double t0) {
@@ -420,28 +437,16 @@ bool generate_wan(run &r, vae_tensor *video) {
     }
 
     // ---- denoising
-    const double t_den = now();
     {
         wan_transformer tr;
         if (!wan_transformer_load(m->f, be, &tr)) return false;
         in.latent_shape = {1, 16, lf, lh, lw};
         in.latents = svg_noise((size_t)(16 * lf * lh * lw), p->seed);
         wan_denoise_options d;
-        d.steps = p->steps;
-        d.guidance = p->cfg;
         d.shift = p->shift;
         d.sampler = p->sampler == SVG_SAMPLER_EULER ? svg_flow_sampler::EULER : svg_flow_sampler::UNIPC;
-        d.act = m->act;
-        d.sparse = sparse_settings(r, tr.layers, &d.sparse_dense_steps);
-        dit_sparse_stats counts;
-        if (p->svg && p->svg_stats) d.stats = &counts;
-        hook_denoise(r, &d, t_den);
-        if (!r.hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
-        if (!wan_denoise(tr, be, in, d)) return r.hook.stop ? cancelled() : false;
-        if (r.hook.stop) return cancelled();
-        if (d.stats) keep_sparse_stats(m, counts, d.sparse.dense_layers);
+        if (!denoise_stage(r, tr.layers, &d, [&] { return wan_denoise(tr, be, in, d); })) return false;
     }
-    r.st.denoise_s = now() - t_den;
 
     // ---- VAE decode: one chunk per latent frame (and tile: diffusers' tiles of 256 px every 192)
     const double t_vae = now();
@@ -490,30 +495,18 @@ bool generate_cogvideox(run &r, vae_tensor *video) {
         if (!r.hook(SVG_STAGE_IMAGE_ENCODE, 1, 1)) return cancelled();
     }
 
-    const double t_den = now();
     {
         cogvideox_transformer tr;
         if (!cogvideox_transformer_load(m->f, be, &tr)) return false;
         if (tr.out_channels != 16) return svg_err(false, "transformer: %lld output channels, the VAE takes 16", (long long)tr.out_channels);
         in.latents = svg_noise((size_t)(F * 16 * lh * lw), p->seed);
         cogvideox_denoise_options d;
-        d.steps = p->steps;
-        d.guidance = p->cfg;
         svg_ddpm_sampler::kind_t kind;
         if (!cogvideox_scheduler_from_file(m->f, &kind, &d.schedule)) return false;
         d.sampler = p->sampler == SVG_SAMPLER_DPM ? svg_ddpm_sampler::DPM : svg_ddpm_sampler::DDIM;
         d.seed = p->seed;
-        d.act = m->act;
-        d.sparse = sparse_settings(r, tr.layers, &d.sparse_dense_steps);
-        dit_sparse_stats counts;
-        if (p->svg && p->svg_stats) d.stats = &counts;
-        hook_denoise(r, &d, t_den);
-        if (!r.hook(SVG_STAGE_DENOISE, 0, p->steps)) return cancelled();
-        if (!cogvideox_denoise(tr, be, in, d)) return r.hook.stop ? cancelled() : false;
-        if (r.hook.stop) return cancelled();
-        if (d.stats) keep_sparse_stats(m, counts, d.sparse.dense_layers);
+        if (!denoise_stage(r, tr.layers, &d, [&] { return cogvideox_denoise(tr, be, in, d); })) return false;
     }
-    r.st.denoise_s = now() - t_den;
 
     const double t_vae = now();
     cogvideox_vae vae;

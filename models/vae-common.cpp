@@ -49,6 +49,14 @@ void blend(const vae_tensor &a, vae_tensor *b, int64_t extent, int axis) {
 
 }  // namespace
 
+svg_tensor *vae_conv(svg_context *ctx, svg_tensor *x, svg_tensor *w, svg_tensor *b, const int stride[3], const int pad[6]) {
+    if (w && w->n_dims == 4) {
+        const int64_t ne[5] = {w->ne[0], w->ne[1], 1, w->ne[2], w->ne[3]};
+        w = svg_reshape(ctx, w, 5, ne);
+    }
+    return svg_conv3d(ctx, x, w, b, stride, pad);
+}
+
 bool vae_check_video(const vae_tensor &x, int64_t channels, const char *what) {
     bool ok = x.shape.size() == 5 && x.shape[1] == channels && (int64_t)x.data.size() == numel(x.shape);
     for (size_t i = 0; ok && i < 5; i++) ok = x.shape[i] > 0;

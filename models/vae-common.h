@@ -97,6 +97,11 @@ using vae_decode_fn = std::function<bool(const vae_tensor &z, vae_tensor *video,
 bool vae_decode_tiled(const vae_tensor &z, int64_t spatial_factor, const vae_tiling &tiling, int64_t chunks_per_tile,
                       const vae_decode_fn &decode, vae_tensor *video, const vae_progress &progress = {});
 
+// conv3d of x with weight w and bias b; a Conv2d's [Cout, Cin, kh, kw]
+// kernel runs on each frame as a [Cout, Cin, 1, kh, kw] one (svg_conv3d's
+// stride and padding).
+svg_tensor *vae_conv(svg_context *ctx, svg_tensor *x, svg_tensor *w, svg_tensor *b, const int stride[3], const int pad[6]);
+
 // ---- host helpers
 bool vae_check_video(const vae_tensor &x, int64_t channels, const char *what);
 vae_tensor vae_zeros(std::vector<int64_t> shape);

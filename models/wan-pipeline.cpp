@@ -73,14 +73,8 @@ bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &
         opt.stats->band_density = svg_sparse_density(&l);
     }
     svg_gallocr *ga = svg_gallocr_new(be);
-    svg_denoise_options d;
-    d.guidance = opt.guidance;
-    d.sparse = opt.sparse;
-    d.sparse_dense_steps = opt.sparse_dense_steps;
-    d.progress = opt.progress;
-    d.cancel = opt.cancel;
     // cond and uncond as two forwards of batch 1 (WanPipeline's order: cond first)
-    const bool ok = svg_denoise(s, in.latents, d, [&](const std::vector<float> &x, float t, const dit_sparse_attention &sparse,
+    const bool ok = svg_denoise(s, in.latents, opt, [&](const std::vector<float> &x, float t, const dit_sparse_attention &sparse,
                                                       std::vector<float> *vc, std::vector<float> *vu) {
         return forward(m, be, ga, in, x, k, k.cond, t, opt.act, sparse, vc, opt.stats) &&
                (!vu || forward(m, be, ga, in, x, k, k.uncond, t, opt.act, sparse, vu, opt.stats));

@@ -24,24 +24,10 @@ struct wan_denoise_inputs {
     std::vector<float> image;
 };
 
-struct wan_denoise_options {
-    int steps = 50;
-    float guidance = 5.0f;  // ≤ 1: no unconditional forward
+// The shared settings (models/denoise.h) and Wan's flow sampler.
+struct wan_denoise_options : svg_denoise_options {
     float shift = 3.0f;
     svg_flow_sampler::kind_t sampler = svg_flow_sampler::UNIPC;
-    enum svg_type act = SVG_TYPE_F32;
-    // Sparse VideoGen in self-attention (sparse.enabled), dense for the first
-    // floor(sparse_dense_steps · steps) steps (the paper's warm-up)
-    dit_sparse_attention sparse;
-    double sparse_dense_steps = 0.25;
-    // When set, filled with Sparse VideoGen's per-block head decisions
-    // (reading them back costs a synchronization per forward).
-    dit_sparse_stats *stats = nullptr;
-    // called after every step: (step done, steps)
-    std::function<void(int, int)> progress;
-    // polled before every transformer forward: true stops the loop, and
-    // wan_denoise returns false with a "cancelled" error
-    std::function<bool()> cancel;
 };
 
 bool wan_denoise(const wan_transformer &m, svg_backend *be, wan_denoise_inputs &in, const wan_denoise_options &opt);

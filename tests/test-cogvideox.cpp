@@ -21,20 +21,6 @@ struct st_free {
 };
 using st_ptr = std::unique_ptr<svg_safetensors, st_free>;
 
-std::vector<float> read(const svg_safetensors *st, const char *name, std::vector<int64_t> *shape = nullptr) {
-    const int64_t i = svg_safetensors_find(st, name);
-    EXPECT_GE(i, 0) << name;
-    if (i < 0) return {};
-    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
-    EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) << svg_last_error();
-    if (shape) {
-        int64_t ne[SVG_MAX_DIMS];
-        svg_safetensors_shape(st, i, ne);
-        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
-    }
-    return v;
-}
-
 // The case's pipeline folder (transformer, VAE, scheduler) converted.
 svgtest::converted convert_case(const std::string &cse, bool cuda) {
     const std::string dir = kGoldens + cse;
@@ -62,7 +48,7 @@ double component_error(const std::string &cse, const char *component, const char
     double worst = 0;
     for (const char *name : outputs) {
         std::vector<int64_t> shape;
-        const std::vector<float> ref = read(in.get(), name, &shape);
+        const std::vector<float> ref = svgtest::read_tensor(in.get(), name, &shape);
         const svg_forward_tensor *o = res.get(name);
         EXPECT_NE(o, nullptr) << name;
         if (!o) return INFINITY;
@@ -120,8 +106,8 @@ void check_rope(const std::string &transformer, const std::string &forward) {
     st_ptr in(svg_safetensors_open(forward.c_str()));
     ASSERT_NE(in, nullptr);
     std::vector<int64_t> cs, hs;
-    const std::vector<float> cos_ref = read(in.get(), "image_rotary_emb.0", &cs), sin_ref = read(in.get(), "image_rotary_emb.1");
-    read(in.get(), "hidden_states", &hs);  // [B, F, C, H, W]
+    const std::vector<float> cos_ref = svgtest::read_tensor(in.get(), "image_rotary_emb.0", &cs), sin_ref = svgtest::read_tensor(in.get(), "image_rotary_emb.1");
+    svgtest::read_tensor(in.get(), "hidden_states", &hs);  // [B, F, C, H, W]
     const int64_t F = hs[1] / m.patch_t, rows = hs[3] / m.patch, cols = hs[4] / m.patch, D = m.head_dim, L = F * rows * cols;
     ASSERT_EQ(cs, (std::vector<int64_t>{L, D}));
     svg_context *ctx = svg_context_new(false);
@@ -163,7 +149,7 @@ double forward_error(const std::string &transformer, const std::string &forward,
         return INFINITY;
     }
     std::vector<int64_t> shape;
-    const std::vector<float> ref = read(in.get(), "out", &shape);
+    const std::vector<float> ref = svgtest::read_tensor(in.get(), "out", &shape);
     const svg_forward_tensor *o = res.get("out");
     if (!o) return INFINITY;
     EXPECT_EQ(o->shape, shape);
@@ -194,9 +180,7 @@ TEST(CogVideoXTransformerCuda, HeldOutBf16MatchesReference) {
     EXPECT_LE(forward_error(kGoldens + "cogvideox15_t2v/transformer", kExtra + "t2v_forward.safetensors", true, SVG_TYPE_BF16), 2e-2);
 }
 
-// Sparse VideoGen in the text-first layout: at density 1 it is dense
-// attention, with every layer dense it is the dense forward, at 0.3 it
-// differs but stays close; a zero density is refused.
+// Sparse VideoGen in the text-first layout (svgtest::check_sparse_blocks).
 TEST(CogVideoXTransformer, SparseAttentionInTheBlocks) {
     svgtest::converted file = convert_case("cogvideox15_t2v", false);
     ASSERT_TRUE(file.ok());
@@ -212,41 +196,10 @@ TEST(CogVideoXTransformer, SparseAttentionInTheBlocks) {
     // 8 latent frames (4 patched) of 32×32 latents: 4 frames of 256 tokens after 226 text tokens
     const int64_t xs[5] = {1, 8, 16, 32, 32}, ts[1] = {1}, tx[3] = {1, 226, m.text_dim};
     const std::vector<float> lat = randn(8 * 16 * 32 * 32), txt = randn(226 * (size_t)m.text_dim);
-    auto build = [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
+    svgtest::check_sparse_blocks(file.be.get(), (int)m.layers, [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
         return cogvideox_transformer_forward(ctx, m, host->add(ctx, 5, xs, lat, "x"), host->add(ctx, 1, ts, {600.f}, "t"),
                                              host->add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, host, sparse);
-    };
-    auto run = [&](const dit_sparse_attention *sparse) {
-        svg_context *ctx = svg_context_new(true);
-        svg_host_inputs host;
-        svg_tensor *y = build(ctx, &host, sparse);
-        svg_gallocr *ga = svg_gallocr_new(file.be.get());
-        std::vector<float> out;
-        EXPECT_TRUE(y && svg_compute_to_host(file.be.get(), ga, ctx, y, host, &out)) << svg_last_error();
-        svg_gallocr_free(ga);
-        svg_context_free(ctx);
-        return out;
-    };
-    const std::vector<float> dense = run(nullptr);
-    dit_sparse_attention s;
-    s.enabled = true;
-    s.rows = 16;
-    s.density = 1.0;
-    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-5);
-    s.density = 0.3;
-    s.dense_layers = (int)m.layers;
-    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-6);
-    s.dense_layers = 0;
-    const double e = svgtest::rel_l2(run(&s), dense);
-    printf("CogVideoX sparse attention at density 0.3 vs dense: rel L2 %.3g\n", e);
-    EXPECT_GT(e, 1e-4) << "density 0.3 computed everything";
-    EXPECT_LT(e, 0.5);
-    s.density = 0.0;
-    svg_context *ctx = svg_context_new(true);
-    svg_host_inputs host;
-    EXPECT_EQ(build(ctx, &host, &s), nullptr);
-    EXPECT_NE(std::string(svg_last_error()).find("density"), std::string::npos) << svg_last_error();
-    svg_context_free(ctx);
+    }, "cogvideox");
 }
 
 // Bad inputs are refused with a message, never a crash.

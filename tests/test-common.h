@@ -57,6 +57,21 @@ inline std::vector<float> to_vec(const svg_tensor *t) {
     return v;
 }
 
+// A tensor of an open safetensors file as f32 (empty, with a failure, when absent).
+inline std::vector<float> read_tensor(const svg_safetensors *st, const char *name, std::vector<int64_t> *shape = nullptr) {
+    const int64_t i = svg_safetensors_find(st, name);
+    EXPECT_GE(i, 0) << name;
+    if (i < 0) return {};
+    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
+    EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) << svg_last_error();
+    if (shape) {
+        int64_t ne[SVG_MAX_DIMS];
+        svg_safetensors_shape(st, i, ne);
+        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
+    }
+    return v;
+}
+
 // Build the graph of `out`, poison every computed node (NaN bytes), compute
 // on a CPU backend with n_threads. Returns false with the error on failure.
 inline bool compute(svg_context *ctx, svg_tensor *out, int n_threads = 2) {

@@ -4,13 +4,19 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "test-common.h"
+
 #include "convert/convert.h"
+#include "models/dit.h"
+#include "models/model-file.h"
 #include "models/vae-common.h"
 #include "svg.h"
 
@@ -78,6 +84,45 @@ inline svg_convert_source source(const std::string &path, const std::string &com
     s.path = path;
     s.component = component;
     return s;
+}
+
+// Sparse VideoGen inside a transformer's blocks, for any family: build(ctx,
+// host, sparse) adds one forward on fixed inputs (sparse NULL: dense). At
+// density 1 it is dense attention, with every layer dense it is the dense
+// forward, at 0.3 it differs but stays close; a zero density is refused.
+using sparse_forward_builder = std::function<svg_tensor *(svg_context *, svg_host_inputs *, const dit_sparse_attention *)>;
+inline void check_sparse_blocks(svg_backend *be, int layers, const sparse_forward_builder &build, const char *what) {
+    auto run = [&](const dit_sparse_attention *sparse) {
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        svg_tensor *y = build(ctx, &host, sparse);
+        svg_gallocr *ga = svg_gallocr_new(be);
+        std::vector<float> out;
+        EXPECT_TRUE(y && svg_compute_to_host(be, ga, ctx, y, host, &out)) << svg_last_error();
+        svg_gallocr_free(ga);
+        svg_context_free(ctx);
+        return out;
+    };
+    const std::vector<float> dense = run(nullptr);
+    dit_sparse_attention s;
+    s.enabled = true;
+    s.rows = 16;
+    s.density = 1.0;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-5);
+    s.density = 0.3;
+    s.dense_layers = layers;
+    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-6);
+    s.dense_layers = 0;
+    const double e = svgtest::rel_l2(run(&s), dense);
+    printf("%s: sparse attention at density 0.3 vs dense: rel L2 %.3g\n", what, e);
+    EXPECT_GT(e, 1e-4) << "density 0.3 computed everything";
+    EXPECT_LT(e, 0.5);
+    s.density = 0.0;
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    EXPECT_EQ(build(ctx, &host, &s), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("density"), std::string::npos) << svg_last_error();
+    svg_context_free(ctx);
 }
 
 // A [B, C, T, H, W] tensor of a safetensors file, as f32 (empty on failure, with a test failure).

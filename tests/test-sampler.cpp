@@ -14,24 +14,10 @@ namespace {
 
 const std::string kData = SVG_TEST_DATA;
 
-std::vector<float> read_f32(const svg_safetensors *st, const char *name, std::vector<int64_t> *shape = nullptr) {
-    const int64_t i = svg_safetensors_find(st, name);
-    EXPECT_GE(i, 0) << name;
-    if (i < 0) return {};
-    std::vector<float> v((size_t)svg_safetensors_nelements(st, i));
-    EXPECT_TRUE(svg_safetensors_read_f32(st, i, v.data(), (int64_t)v.size())) << svg_last_error();
-    if (shape) {
-        int64_t ne[SVG_MAX_DIMS];
-        svg_safetensors_shape(st, i, ne);
-        shape->assign(ne, ne + svg_safetensors_n_dims(st, i));
-    }
-    return v;
-}
-
 TEST(FlowSampler, UniPCScheduleMatchesReference) {
     svg_safetensors *st = svg_safetensors_open((kData + "/goldens/wan_t2v/pipeline.safetensors").c_str());
     ASSERT_NE(st, nullptr) << svg_last_error();
-    const std::vector<float> ref = read_f32(st, "timesteps");
+    const std::vector<float> ref = svgtest::read_tensor(st, "timesteps");
     svg_flow_sampler s;
     ASSERT_TRUE(s.init(svg_flow_sampler::UNIPC, (int)ref.size(), 3.0));
     ASSERT_EQ(s.timesteps.size(), ref.size());
@@ -152,13 +138,13 @@ void check_pipeline(const std::string &cse, bool cuda, svg_type act, double tol,
     svg_safetensors *st = svg_safetensors_open((kData + "/goldens/" + cse + "/pipeline.safetensors").c_str());
     ASSERT_NE(st, nullptr) << svg_last_error();
     wan_denoise_inputs in;
-    in.latents = read_f32(st, "latents_init", &in.latent_shape);
-    in.cond = read_f32(st, "prompt_embeds", &in.text_shape);
-    in.uncond = read_f32(st, "negative_prompt_embeds");
+    in.latents = svgtest::read_tensor(st, "latents_init", &in.latent_shape);
+    in.cond = svgtest::read_tensor(st, "prompt_embeds", &in.text_shape);
+    in.uncond = svgtest::read_tensor(st, "negative_prompt_embeds");
     if (i2v) {
-        in.image = read_f32(st, "image_embeds", &in.image_shape);
+        in.image = svgtest::read_tensor(st, "image_embeds", &in.image_shape);
         std::vector<int64_t> ishape;
-        std::vector<float> image = read_f32(st, "image", &ishape);  // [1, 3, H, W] in [0, 1]
+        std::vector<float> image = svgtest::read_tensor(st, "image", &ishape);  // [1, 3, H, W] in [0, 1]
         for (float &x : image) x = 2 * x - 1;
         const int H = (int)ishape[2], W = (int)ishape[3], frames = (int)(in.latent_shape[2] - 1) * 4 + 1;
         ASSERT_TRUE(wan_i2v_condition(vae, be, image, H, W, frames, &in.condition, &in.condition_shape))
@@ -177,14 +163,14 @@ void check_pipeline(const std::string &cse, bool cuda, svg_type act, double tol,
     ASSERT_EQ(after.size(), 4u);
     const std::string label = std::string(cuda ? "CUDA " : "") + svg_type_name(act) + " " + cse;
     for (int i = 0; i < 4; i++) {
-        const double err = svgtest::rel_l2(after[(size_t)i], read_f32(st, ("latents_step" + std::to_string(i)).c_str()));
+        const double err = svgtest::rel_l2(after[(size_t)i], svgtest::read_tensor(st, ("latents_step" + std::to_string(i)).c_str()));
         printf("%s step %d: rel L2 %.2e\n", label.c_str(), i, err);
         EXPECT_LE(err, tol) << "after step " << i;
     }
     if (video) {
         vae_tensor z{in.latent_shape, in.latents}, out;
         std::vector<int64_t> rshape;
-        const std::vector<float> ref = read_f32(st, "video", &rshape);  // [1, F, 3, H, W]
+        const std::vector<float> ref = svgtest::read_tensor(st, "video", &rshape);  // [1, F, 3, H, W]
         ASSERT_TRUE(wan_vae_denormalize(vae, &z));
         ASSERT_TRUE(wan_vae_decode(vae, be, z, &out)) << svg_last_error();
         ASSERT_EQ(out.shape.size(), 5u);

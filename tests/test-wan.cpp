@@ -9,6 +9,7 @@
 #include "models/forward.h"
 #include "models/wan.h"
 #include "test-common.h"
+#include "test-models.h"
 
 namespace {
 
@@ -130,42 +131,11 @@ TEST(WanTransformer, SparseAttentionInTheBlocks) {
         return v;
     };
     const std::vector<float> lat = randn(16 * 5 * 32 * 32), txt = randn(8 * (size_t)m.text_dim);
-    auto run = [&](const dit_sparse_attention *sparse) {
-        svg_context *ctx = svg_context_new(true);
-        svg_host_inputs host;
-        const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
-        svg_tensor *y = wan_transformer_forward(ctx, m, host.add(ctx, 5, xs, lat, "x"), host.add(ctx, 1, ts, {500.f}, "t"),
-                                                host.add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, &host, sparse);
-        svg_gallocr *ga = svg_gallocr_new(be);
-        std::vector<float> out;
-        EXPECT_TRUE(y && svg_compute_to_host(be, ga, ctx, y, host, &out)) << svg_last_error();
-        svg_gallocr_free(ga);
-        svg_context_free(ctx);
-        return out;
-    };
-    const std::vector<float> dense = run(nullptr);
-    dit_sparse_attention s;
-    s.enabled = true;
-    s.rows = 16;
-    s.density = 1.0;
-    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-5);
-    s.density = 0.3;
-    s.dense_layers = (int)m.layers;
-    EXPECT_LE(svgtest::rel_l2(run(&s), dense), 1e-6);
-    s.dense_layers = 0;
-    const double e = svgtest::rel_l2(run(&s), dense);
-    printf("sparse attention at density 0.3 vs dense: rel L2 %.3g\n", e);
-    EXPECT_GT(e, 1e-4) << "density 0.3 computed everything";
-    EXPECT_LT(e, 0.5);
-    s.density = 0.0;
-    svg_context *ctx = svg_context_new(true);
-    svg_host_inputs host;
     const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
-    EXPECT_EQ(wan_transformer_forward(ctx, m, host.add(ctx, 5, xs, lat, "x"), host.add(ctx, 1, ts, {500.f}, "t"),
-                                      host.add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, &host, &s),
-              nullptr);
-    EXPECT_NE(std::string(svg_last_error()).find("density"), std::string::npos) << svg_last_error();
-    svg_context_free(ctx);
+    svgtest::check_sparse_blocks(be, (int)m.layers, [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
+        return wan_transformer_forward(ctx, m, host->add(ctx, 5, xs, lat, "x"), host->add(ctx, 1, ts, {500.f}, "t"),
+                                       host->add(ctx, 3, tx, txt, "text"), nullptr, SVG_TYPE_F32, host, sparse);
+    }, "wan");
     svg_backend_free(be);
     svg_gguf_free(f);
     unlink(opt.output.c_str());
