@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "models/cogvideox.h"
+#include "models/cogvideox-pipeline.h"
 #include "models/wan.h"
 #include "svg.h"
 
@@ -257,7 +257,7 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
     // the VAE's 4×8×8 compression; CogVideoX pads the latent frames to a multiple of patch_size_t
     int64_t lf = (frames - 1) / 4 + 1;
     const int64_t lh = height / 8, lw = width / 8;
-    if (cogvideox && lf % cog.patch_t) lf += cog.patch_t - lf % cog.patch_t;
+    if (cogvideox) lf += cogvideox_latent_frames(cog.patch_t, frames).padding;
     const int64_t tokens = cogvideox ? lf / cog.patch_t * (lh / cog.patch) * (lw / cog.patch)
                                      : lf / wan.patch[0] * (lh / wan.patch[1]) * (lw / wan.patch[2]);
     auto randn = [](int64_t n, uint64_t seed) {

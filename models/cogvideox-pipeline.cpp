@@ -77,10 +77,10 @@ bool cogvideox_scheduler_from_file(const svg_gguf *f, svg_ddpm_sampler::kind_t *
     return true;
 }
 
-cogvideox_frames cogvideox_latent_frames(const cogvideox_transformer &m, int64_t num_frames, int64_t temporal_ratio) {
+cogvideox_frames cogvideox_latent_frames(int64_t patch_t, int64_t num_frames, int64_t temporal_ratio) {
     cogvideox_frames r;
     r.latent = (num_frames - 1) / temporal_ratio + 1;
-    if (m.patch_t > 1 && r.latent % m.patch_t) r.padding = m.patch_t - r.latent % m.patch_t;
+    if (patch_t > 1 && r.latent % patch_t) r.padding = patch_t - r.latent % patch_t;
     return r;
 }
 

@@ -27,7 +27,7 @@ bool cogvideox_scheduler_from_file(const svg_gguf *f, svg_ddpm_sampler::kind_t *
 struct cogvideox_frames {
     int64_t latent = 0, padding = 0;
 };
-cogvideox_frames cogvideox_latent_frames(const cogvideox_transformer &m, int64_t num_frames, int64_t temporal_ratio = 4);
+cogvideox_frames cogvideox_latent_frames(int64_t patch_t, int64_t num_frames, int64_t temporal_ratio = 4);
 
 struct cogvideox_denoise_inputs {
     std::vector<int64_t> latent_shape;  // [1, F, C, h, w], F a multiple of patch_size_t

@@ -471,7 +471,8 @@ bool generate_cogvideox(run &r, vae_tensor *video) {
     const svg_gen_params *p = r.p;
     svg_backend *be = m->be;
     if (p->sampler != SVG_SAMPLER_DDIM && p->sampler != SVG_SAMPLER_DPM) return svg_err(false, "CogVideoX samplers are ddim and dpm");
-    const int64_t latent = (p->frames - 1) / 4 + 1, pad = m->patch_t > 1 && latent % m->patch_t ? m->patch_t - latent % m->patch_t : 0;
+    const cogvideox_frames lf = cogvideox_latent_frames(m->patch_t, p->frames);
+    const int64_t latent = lf.latent, pad = lf.padding;
     // the reference decodes latent + pad − pad frames: an even count gives 4·latent frames, not the 4·latent − 3 asked for
     if (latent % 2 == 0 && m->patch_t == 2)
         return svg_err(false, "CogVideoX 1.5 makes 8k+1 frames (e.g. 81, 49, 17): %d frames would decode to %lld", p->frames,
