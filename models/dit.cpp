@@ -6,8 +6,10 @@
 #include "src/svg-impl.h"
 
 svg_tensor *dit_attention(svg_context *ctx, svg_tensor *q, svg_tensor *k, svg_tensor *v, int64_t heads, int64_t head_dim,
-                          const svg_sparse_layout *layout, const dit_sparse_attention *sparse, uint32_t seed) {
+                          const svg_sparse_layout *layout, const dit_sparse_attention *sparse, uint32_t seed, svg_tensor *key_mask,
+                          svg_tensor *bias) {
     if (!q || !k || !v) return nullptr;
+    if (layout && bias) return svg_err<svg_tensor *>(nullptr, "dit_attention: Sparse VideoGen takes a key mask, not a bias");
     const int perm[4] = {0, 2, 1, 3};
     auto split = [&](svg_tensor *x) {  // [B, L, H·D] → [B, L, H, D]
         const int64_t ne[4] = {x->ne[0], x->ne[1], heads, head_dim};
@@ -18,16 +20,16 @@ svg_tensor *dit_attention(svg_context *ctx, svg_tensor *q, svg_tensor *k, svg_te
     svg_tensor *o;
     if (layout) {
         svg_tensor *kinds =
-            svg_sparse_profile(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), nullptr, scale, layout, sparse->rows, seed);
+            svg_sparse_profile(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), key_mask, scale, layout, sparse->rows, seed);
         if (kinds && sparse->kinds) {
             svg_set_output(kinds);
             sparse->kinds->push_back(kinds);
         }
         auto moved = [&](svg_tensor *x) { return as_heads(svg_sparse_permute(ctx, split(x), kinds, layout, false)); };
-        o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), nullptr, scale, layout);
+        o = svg_attention_sparse(ctx, moved(q), moved(k), moved(v), key_mask, scale, layout);
         o = kinds && o ? svg_sparse_permute(ctx, o, kinds, layout, true) : nullptr;
     } else {
-        o = svg_attention(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), nullptr, nullptr, scale, false);
+        o = svg_attention(ctx, as_heads(split(q)), as_heads(split(k)), as_heads(split(v)), bias, key_mask, scale, false);
     }
     return o ? svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], heads * head_dim) : nullptr;
 }

@@ -31,8 +31,11 @@ struct dit_sparse_attention {
 // (self-attention, Lq = Lk = its length), Sparse VideoGen: profile the heads
 // on (q, k, v), move the temporal heads' rows, attend under the band mask,
 // move them back; the profiling result goes to sparse.kinds when set.
+// key_mask [B, Lk] (nonzero = attend; padded text) and bias (additive,
+// broadcast to [B, H, Lq, Lk]; dense only) as svg_attention takes them.
 svg_tensor *dit_attention(svg_context *ctx, svg_tensor *q, svg_tensor *k, svg_tensor *v, int64_t heads, int64_t head_dim,
-                          const svg_sparse_layout *layout = nullptr, const dit_sparse_attention *sparse = nullptr, uint32_t seed = 0);
+                          const svg_sparse_layout *layout = nullptr, const dit_sparse_attention *sparse = nullptr, uint32_t seed = 0,
+                          svg_tensor *key_mask = nullptr, svg_tensor *bias = nullptr);
 
 // The sparse layout of a forward whose video tokens are frames ×
 // tokens_per_frame between text_before and text_after text tokens, one sink

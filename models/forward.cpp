@@ -7,6 +7,7 @@
 #include "models/clip-vision.h"
 #include "models/cogvideox-pipeline.h"
 #include "models/cogvideox.h"
+#include "models/hunyuan.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
@@ -79,6 +80,26 @@ bool forward_transformer(const svg_gguf *f, svg_backend *be, enum svg_type act, 
         svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
         svg_tensor *ofs = text ? read_input(ctx, inputs, "ofs", true, &host) : nullptr;
         return compute(be, ctx, text ? cogvideox_transformer_forward(ctx, m, x, t, text, ofs, act, &host) : nullptr, host, "out", out);
+    }
+    if (arch && strcmp(arch, "hunyuan") == 0) {
+        hunyuan_transformer m;
+        if (!hunyuan_transformer_load(f, be, &m)) return false;
+        std::vector<int64_t> mask_shape;
+        std::vector<float> mask;
+        if (!read_f32(inputs, "encoder_attention_mask", &mask_shape, &mask)) return false;
+        svg_context *ctx = svg_context_new(true);
+        svg_host_inputs host;
+        svg_tensor *x = read_input(ctx, inputs, "hidden_states", false, &host);
+        svg_tensor *t = x ? read_input(ctx, inputs, "timestep", false, &host) : nullptr;
+        svg_tensor *text = t ? read_input(ctx, inputs, "encoder_hidden_states", false, &host) : nullptr;
+        svg_tensor *pooled = text ? read_input(ctx, inputs, "pooled_projections", false, &host) : nullptr;
+        svg_tensor *g = pooled ? read_input(ctx, inputs, "guidance", !m.guidance_embeds, &host) : nullptr;
+        if (text && mask_shape != std::vector<int64_t>{text->ne[0], text->ne[1]}) {
+            svg_context_free(ctx);
+            return svg_err(false, "encoder_attention_mask %s must be [B, L] of encoder_hidden_states", shape_str(mask_shape).c_str());
+        }
+        svg_tensor *y = pooled && (g || !m.guidance_embeds) ? hunyuan_transformer_forward(ctx, m, x, t, text, mask, pooled, g, act, &host) : nullptr;
+        return compute(be, ctx, y, host, "out", out);
     }
     if (!arch || strcmp(arch, "wan") != 0)
         return svg_err(false, "no transformer forward for architecture '%s'", arch ? arch : "?");
