@@ -32,6 +32,11 @@ struct builder {
     T *W(const std::string &name) const { return m.w.get(name); }
     T *linear(T *x, const std::string &name) const { return svg_linear(ctx, x, W(name + ".weight"), m.w.get_opt(name + ".bias")); }
     T *slice(T *x, int dim, int64_t a, int64_t b) const { return x ? svg_slice(ctx, x, dim, a, b, 1) : nullptr; }
+    // tokens [a, b) of x [B, L, dim], contiguous (a copy only when B > 1)
+    T *tokens(T *x, int64_t a, int64_t b) const {
+        T *y = slice(x, 1, a, b);
+        return y && !svg_is_contiguous(y) ? svg_cont(ctx, y) : y;
+    }
 
     // linear_1 → SiLU → linear_2 (TimestepEmbedding, PixArtAlphaTextProjection)
     T *mlp2(T *x, const std::string &p) const { return linear(svg_silu(ctx, linear(x, p + ".linear_1")), p + ".linear_2"); }
@@ -54,7 +59,7 @@ struct builder {
         T *h = svg_rms_norm(ctx, svg_reshape(ctx, y, 4, ne), W(norm + ".weight"), kEps);
         if (pos && rotated > 0) {
             const int axes[3] = {(int)m.rope_axes[0], (int)m.rope_axes[1], (int)m.rope_axes[2]};
-            T *v = svg_rope(ctx, slice(h, 1, 0, rotated), pos, 3, axes, m.rope_theta, SVG_ROPE_INTERLEAVED);
+            T *v = svg_rope(ctx, rotated < L ? tokens(h, 0, rotated) : h, pos, 3, axes, m.rope_theta, SVG_ROPE_INTERLEAVED);
             h = rotated < L ? svg_concat(ctx, v, slice(h, 1, rotated, L), 1) : v;
         }
         return h ? svg_reshape_3d(ctx, h, B, L, m.dim) : nullptr;
@@ -98,8 +103,8 @@ struct builder {
         T *k = svg_concat(ctx, qk(linear(nv, a + "to_k"), a + "norm_k", pos, Lv), qk(linear(nt, a + "add_k_proj"), a + "norm_added_k", nullptr, 0), 1);
         T *v = svg_concat(ctx, linear(nv, a + "to_v"), linear(nt, a + "add_v_proj"), 1);
         T *o = dit_attention(ctx, q, k, v, m.heads, m.head_dim, layout, sparse, (sparse ? sparse->seed : 0) + (uint32_t)i, key_mask);
-        *h = svg_add(ctx, *h, svg_mul(ctx, linear(slice(o, 1, 0, Lv), a + "to_out.0"), chunk(mv, 2)));
-        *e = svg_add(ctx, *e, svg_mul(ctx, linear(slice(o, 1, Lv, L), a + "to_add_out"), chunk(mt, 2)));
+        *h = svg_add(ctx, *h, svg_mul(ctx, linear(tokens(o, 0, Lv), a + "to_out.0"), chunk(mv, 2)));
+        *e = svg_add(ctx, *e, svg_mul(ctx, linear(tokens(o, Lv, L), a + "to_add_out"), chunk(mt, 2)));
         auto ffn = [&](T *x, T *mod, const std::string &f) {
             T *y = linear(svg_gelu_tanh(ctx, linear(norm_mod(x, chunk(mod, 4), chunk(mod, 3)), p + f + ".net.0.proj")), p + f + ".net.2");
             return svg_add(ctx, x, svg_mul(ctx, y, chunk(mod, 5)));
@@ -256,7 +261,7 @@ svg_tensor *hunyuan_transformer_forward(svg_context *ctx, const hunyuan_transfor
     for (int64_t i = 0; i < m.layers; i++) b.dual_block(&h, &e, c, pos, mask_t, i, block_layout(i));
     T *hs = svg_concat(ctx, h, e, 1);
     for (int64_t i = 0; i < m.single_layers; i++) hs = b.single_block(hs, c, pos, mask_t, Lv, i, block_layout(m.layers + i));
-    h = b.slice(hs, 1, 0, Lv);
+    h = b.tokens(hs, 0, Lv);
 
     // output: adaLN-continuous (scale first, then shift), projection to patches
     T *mod = b.modulation(c, "norm_out.linear", 2);

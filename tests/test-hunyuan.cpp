@@ -4,6 +4,7 @@
 // forwards of other configs and sizes, and Sparse VideoGen in the text-last
 // layout. CPU f32 ≤ 1e-4 per forward; the *Cuda suites repeat them in bf16
 // on the GPU (≤ 2e-2).
+#include <random>
 #include <string>
 
 #include "models/forward.h"
@@ -58,4 +59,84 @@ TEST(HunyuanTransformerCuda, Bf16MatchesReference) {
 TEST(HunyuanTransformerCuda, F32MatchesReference) {
     SVG_NEED_CUDA();
     EXPECT_LE(forward_error(kGolden + "transformer", kGolden + "transformer_forward.safetensors", true, SVG_TYPE_F32), 1e-4);
+}
+
+// Held-out configs (tests/data/hunyuan_extra/make_extra.py): a batch of two
+// with one padded text mask and other head / RoPE sizes; patch_size_t 2
+// without a guidance embedding.
+TEST(HunyuanTransformer, HeldOutConfigsMatchReference) {
+    for (const char *c : {"a", "b"}) {
+        const std::string dir = kData + "hunyuan_extra/";
+        EXPECT_LE(forward_error(dir + "transformer_" + c, dir + "forward_" + c + ".safetensors", false, SVG_TYPE_F32), 1e-4) << c;
+    }
+}
+TEST(HunyuanTransformerCuda, HeldOutBf16MatchesReference) {
+    SVG_NEED_CUDA();
+    for (const char *c : {"a", "b"}) {
+        const std::string dir = kData + "hunyuan_extra/";
+        EXPECT_LE(forward_error(dir + "transformer_" + c, dir + "forward_" + c + ".safetensors", true, SVG_TYPE_BF16), 2e-2) << c;
+    }
+}
+
+namespace {
+
+// The golden transformer, converted and loaded on the CPU.
+struct loaded {
+    svgtest::converted file{{svgtest::source(kGolden + "transformer")}, false, "hunyuan-load"};
+    hunyuan_transformer m;
+    bool ok = file.ok() && hunyuan_transformer_load(file.f.get(), file.be.get(), &m);
+};
+
+}  // namespace
+
+// Sparse VideoGen in the text-last layout, with padded text keys masked
+// (svgtest::check_sparse_blocks).
+TEST(HunyuanTransformer, SparseAttentionInTheBlocks) {
+    loaded l;
+    ASSERT_TRUE(l.ok) << svg_last_error();
+    const hunyuan_transformer &m = l.m;
+    std::mt19937 rng(13);
+    std::normal_distribution<float> nd;
+    auto randn = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float &x : v) x = nd(rng);
+        return v;
+    };
+    // 4 latent frames of 32×32 latents (256 tokens each), then 40 text tokens of which 29 are valid
+    const int64_t Lt = 40, xs[5] = {1, m.in_channels, 4, 32, 32}, ts[1] = {1}, tx[3] = {1, Lt, m.text_dim}, ps[2] = {1, m.pooled_dim};
+    const std::vector<float> lat = randn((size_t)(m.in_channels * 4 * 32 * 32)), txt = randn((size_t)(Lt * m.text_dim)), pooled = randn((size_t)m.pooled_dim);
+    std::vector<float> mask((size_t)Lt, 0.f);
+    for (int j = 0; j < 29; j++) mask[(size_t)j] = 1.f;
+    svgtest::check_sparse_blocks(l.file.be.get(), (int)(m.layers + m.single_layers), [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
+        return hunyuan_transformer_forward(ctx, m, host->add(ctx, 5, xs, lat, "x"), host->add(ctx, 1, ts, {700.f}, "t"), host->add(ctx, 3, tx, txt, "text"), mask,
+                                           host->add(ctx, 2, ps, pooled, "pooled"), host->add(ctx, 1, ts, {6000.f}, "g"), SVG_TYPE_F32, host, sparse);
+    }, "hunyuan");
+}
+
+// Bad inputs are refused with a message naming the problem, never a crash.
+TEST(HunyuanTransformer, RejectsBadInputs) {
+    loaded l;
+    ASSERT_TRUE(l.ok) << svg_last_error();
+    svg_context *ctx = svg_context_new(true);
+    svg_host_inputs host;
+    auto t = [&](std::vector<int64_t> s) {
+        size_t n = 1;
+        for (int64_t d : s) n *= (size_t)d;
+        return host.add(ctx, (int)s.size(), s.data(), std::vector<float>(n, 0.5f), "t");
+    };
+    const std::vector<float> mask(24, 1.f);
+    auto fwd = [&](svg_tensor *x, svg_tensor *text, const std::vector<float> &mk, svg_tensor *g) {
+        return hunyuan_transformer_forward(ctx, l.m, x, t({1}), text, mk, t({1, 24}), g, SVG_TYPE_F32, &host);
+    };
+    auto expect_error = [&](svg_tensor *y, const char *what) {
+        EXPECT_EQ(y, nullptr);
+        EXPECT_NE(std::string(svg_last_error()).find(what), std::string::npos) << svg_last_error();
+    };
+    expect_error(fwd(t({1, 16, 2, 3, 4}), t({1, 24, 32}), mask, t({1})), "not a multiple of the patch");  // height 3, patch 2
+    expect_error(fwd(t({1, 8, 2, 4, 4}), t({1, 24, 32}), mask, t({1})), "[B, 16, F, H, W]");
+    expect_error(fwd(t({1, 16, 2, 4, 4}), t({1, 24, 31}), mask, t({1})), "encoder_hidden_states");
+    expect_error(fwd(t({1, 16, 2, 4, 4}), t({1, 24, 32}), std::vector<float>(23, 1.f), t({1})), "text mask");
+    expect_error(fwd(t({1, 16, 2, 4, 4}), t({1, 24, 32}), std::vector<float>(24, 0.f), t({1})), "no text token");
+    expect_error(fwd(t({1, 16, 2, 4, 4}), t({1, 24, 32}), mask, nullptr), "guidance");
+    svg_context_free(ctx);
 }
