@@ -7,6 +7,7 @@
 #include "models/clip-vision.h"
 #include "models/cogvideox-pipeline.h"
 #include "models/cogvideox.h"
+#include "models/hunyuan-pipeline.h"
 #include "models/hunyuan.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
@@ -199,7 +200,7 @@ void add_video(const vae_tensor &video, svg_forward_result *out) {
 void add_timesteps(const svg_scheduler &s, svg_forward_result *out) {
     svg_forward_tensor &t = add_output(out, "timesteps");
     t.shape = {(int64_t)s.timesteps.size()};
-    for (int64_t v : s.timesteps) t.values.push_back((float)v);
+    for (double v : s.timesteps) t.values.push_back((float)v);
 }
 
 // CogVideoX pipeline: the recorded embeddings and the first transformer
@@ -251,6 +252,42 @@ bool forward_cogvideox_pipeline(const svg_gguf *f, svg_backend *be, const svg_fo
     vae_tensor video;
     if (!cogvideox_vae_load(f, be, &vae) || !cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, 0, false, &video)) return false;
     add_video(video, out);
+    return true;
+}
+
+// HunyuanVideo pipeline: the recorded Llama embeddings with their mask, the
+// pooled CLIP output and the initial latents through the Euler loop with
+// embedded guidance (opt.cfg, the reference's guidance_scale), then the decode.
+bool forward_hunyuan_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_options &opt, const svg_safetensors *inputs,
+                              svg_forward_result *out) {
+    hunyuan_denoise_inputs in;
+    std::vector<int64_t> es, ms, ps;
+    if (!read_f32(inputs, "latents_init", &in.latent_shape, &in.latents) || !read_f32(inputs, "prompt_embeds", &es, &in.cond.embeds) ||
+        !read_f32(inputs, "prompt_attention_mask", &ms, &in.cond.mask) || !read_f32(inputs, "pooled_prompt_embeds", &ps, &in.cond.pooled))
+        return false;
+    if (es.size() != 3 || es[0] != 1 || ms != std::vector<int64_t>{1, es[1]} || ps.size() != 2 || ps[0] != 1)
+        return svg_err(false, "prompt_embeds %s, prompt_attention_mask %s, pooled_prompt_embeds %s must be [1, L, D], [1, L], [1, P]",
+                       shape_str(es).c_str(), shape_str(ms).c_str(), shape_str(ps).c_str());
+    in.cond.len = es[1];
+    hunyuan_denoise_options d;
+    d.steps = opt.steps;
+    d.embedded_guidance = opt.cfg;
+    d.act = opt.act;
+    d.shift = opt.shift;
+    if (d.shift <= 0) {
+        d.shift = 7.0;
+        svg_gguf_get_float(f, "svg.scheduler.shift", &d.shift);
+    }
+    if (!opt.sampler.empty() && opt.sampler != "euler") return svg_err(false, "the HunyuanVideo sampler is euler, not '%s'", opt.sampler.c_str());
+    std::vector<svg_forward_tensor> steps;
+    d.progress = [&](int done, int) { steps.push_back(svg_forward_tensor{"latents_step" + std::to_string(done - 1), in.latent_shape, in.latents}); };
+    {
+        hunyuan_transformer m;
+        if (!hunyuan_transformer_load(f, be, &m) || !hunyuan_denoise(m, be, in, d)) return false;
+    }
+    svg_flow_sampler sched;
+    if (sched.init_euler_to_zero(d.steps, d.shift)) add_timesteps(sched, out);
+    for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
     return true;
 }
 
@@ -348,6 +385,7 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
     if (component == "pipeline") {
         const char *arch = svg_gguf_get_string(f, "general.architecture");
         if (arch && strcmp(arch, "cogvideox") == 0) return forward_cogvideox_pipeline(f, be, opt, inputs, out);
+        if (arch && strcmp(arch, "hunyuan") == 0) return forward_hunyuan_pipeline(f, be, opt, inputs, out);
         return forward_pipeline(f, be, opt, inputs, out);
     }
     if (component == "tokenizer") return svg_err(false, "the tokenizer takes --text, not tensors");

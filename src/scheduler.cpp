@@ -22,11 +22,30 @@ bool svg_flow_sampler::init(kind_t k, int n_steps, double shift, int num_train, 
         double sig = shift * s / (1.0 + (shift - 1.0) * s);
         if (i == 0 && std::fabs(sig - 1.0) < 1e-6) sig -= 1e-6;  // keeps log σ/α finite
         sigmas[(size_t)i] = (float)sig;                              // the reference keeps f32 sigmas
-        timesteps[(size_t)i] = (int64_t)(sig * num_train);
+        timesteps[(size_t)i] = (double)(int64_t)(sig * num_train);
     }
     index_ = 0;
     lower_order_nums_ = 0;
     this_order_ = 1;
+    x0_.clear();
+    last_sample_.clear();
+    return true;
+}
+
+bool svg_flow_sampler::init_euler_to_zero(int n_steps, double shift, int num_train) {
+    if (n_steps < 1) return svg_err(false, "sampler: steps must be at least 1, got %d", n_steps);
+    if (!(shift > 0)) return svg_err(false, "sampler: flow shift must be positive, got %g", shift);
+    kind = EULER;
+    steps = n_steps;
+    sigmas.assign((size_t)n_steps + 1, 0.0);
+    timesteps.assign((size_t)n_steps, 0.0);
+    for (int i = 0; i < n_steps; i++) {
+        const float s = (float)(1.0 - (double)i / n_steps);
+        const float sig = (float)shift * s / (1.0f + ((float)shift - 1.0f) * s);
+        sigmas[(size_t)i] = sig;
+        timesteps[(size_t)i] = (double)(sig * (float)num_train);
+    }
+    index_ = 0;
     x0_.clear();
     last_sample_.clear();
     return true;
@@ -154,18 +173,18 @@ bool svg_ddpm_sampler::init(kind_t k, int n_steps, const svg_ddpm_config &cfg, u
     timesteps.assign((size_t)n_steps, 0);
     if (cfg.timestep_spacing == "trailing") {
         const double ratio = (double)N / n_steps;
-        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = (int64_t)std::nearbyint(N - i * ratio) - 1;
+        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = std::nearbyint(N - i * ratio) - 1;
     } else if (cfg.timestep_spacing == "leading") {
         const int ratio = N / n_steps;
-        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = (int64_t)(n_steps - 1 - i) * ratio + cfg.steps_offset;
+        for (int i = 0; i < n_steps; i++) timesteps[(size_t)i] = (double)((int64_t)(n_steps - 1 - i) * ratio + cfg.steps_offset);
     } else if (cfg.timestep_spacing == "linspace") {
         for (int i = 0; i < n_steps; i++)
-            timesteps[(size_t)i] = (int64_t)std::nearbyint(n_steps == 1 ? 0.0 : (double)(N - 1) * (n_steps - 1 - i) / (n_steps - 1));
+            timesteps[(size_t)i] = std::nearbyint(n_steps == 1 ? 0.0 : (double)(N - 1) * (n_steps - 1 - i) / (n_steps - 1));
     } else {
         return svg_err(false, "sampler: timestep_spacing '%s' not supported (trailing, leading, linspace)", cfg.timestep_spacing.c_str());
     }
-    for (int64_t t : timesteps)
-        if (t < 0 || t >= N) return svg_err(false, "sampler: timestep %lld outside [0, %d)", (long long)t, N);
+    for (double t : timesteps)
+        if (t < 0 || t >= N) return svg_err(false, "sampler: timestep %g outside [0, %d)", t, N);
     index_ = 0;
     x0_prev_.clear();
     noise_state_ = noise_seed;
@@ -190,7 +209,7 @@ float next_normal(uint64_t *s) {
 
 bool svg_ddpm_sampler::step(const float *out, float *sample, size_t n) {
     if (index_ >= steps) return svg_err(false, "sampler: all %d steps already taken", steps);
-    const int64_t t = timesteps[(size_t)index_];
+    const int64_t t = (int64_t)timesteps[(size_t)index_];
     const int64_t prev = t - cfg_.num_train_timesteps / steps;
     const double a = alphas_cumprod[(size_t)t], a_prev = prev >= 0 ? alphas_cumprod[(size_t)prev] : final_alpha_;
     // x0 in f32 with f32 coefficients, as the reference's 0-d f64 tensors times f32 latents
@@ -214,7 +233,7 @@ bool svg_ddpm_sampler::step(const float *out, float *sample, size_t n) {
         const bool second = !x0_prev_.empty() && prev >= 0;
         double m3 = 0, m4 = 0;
         if (second) {
-            const double a_back = alphas_cumprod[(size_t)timesteps[(size_t)index_ - 1]];
+            const double a_back = alphas_cumprod[(size_t)(int64_t)timesteps[(size_t)index_ - 1]];
             const double r = (lam(a) - lam(a_back)) / h;
             m3 = 1 + 1 / (2 * r);
             m4 = 1 / (2 * r);

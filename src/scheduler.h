@@ -12,7 +12,7 @@
 // each step, and the update of the latents from the model's prediction.
 struct svg_scheduler {
     virtual ~svg_scheduler() = default;
-    std::vector<int64_t> timesteps;  // what the transformer is given at each step
+    std::vector<double> timesteps;  // what the transformer is given at each step
     // One step: sample (n values) is replaced by the next sample given the
     // model's prediction at the current step.
     virtual bool step(const float *model_output, float *sample, size_t n) = 0;
@@ -28,6 +28,11 @@ struct svg_flow_sampler : svg_scheduler {
     //   σ_i = shift·s_i / (1 + (shift − 1)·s_i), σ_0 nudged below 1 by 1e-6
     //   t_i = ⌊σ_i · num_train⌋, σ_steps = 0
     bool init(kind_t kind, int steps, double shift, int num_train = 1000, int solver_order = 2);
+    // The Euler schedule HunyuanVideoPipeline sets (sigmas given to the
+    // reference's FlowMatchEulerDiscreteScheduler):
+    //   s_i = linspace(1, 0, steps + 1)[i], σ_i = shift·s_i / (1 + (shift − 1)·s_i)
+    //   in f32, t_i = σ_i · num_train unrounded, σ_steps = 0
+    bool init_euler_to_zero(int steps, double shift, int num_train = 1000);
     // One step: sample (n values) is replaced by the next sample given the
     // model's flow prediction v at the current step.
     bool step(const float *model_output, float *sample, size_t n) override;

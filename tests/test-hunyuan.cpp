@@ -140,3 +140,48 @@ TEST(HunyuanTransformer, RejectsBadInputs) {
     expect_error(fwd(t({1, 16, 2, 4, 4}), t({1, 24, 32}), mask, nullptr), "guidance");
     svg_context_free(ctx);
 }
+
+namespace {
+
+// The golden pipeline (pipeline.safetensors as it is) through
+// svg_forward_component; max rel L2 over `outputs`.
+double pipeline_error(const std::vector<const char *> &outputs, bool cuda, svg_type act) {
+    svgtest::converted file({svgtest::source(kGolden + "transformer")}, cuda, "hunyuan-pipeline",
+                            kGolden + "scheduler/scheduler_config.json");
+    if (!file.ok()) return INFINITY;
+    st_ptr in(svg_safetensors_open((kGolden + "pipeline.safetensors").c_str()));
+    EXPECT_NE(in, nullptr) << svg_last_error();
+    if (!in) return INFINITY;
+    svg_forward_options opt;
+    opt.act = act;
+    opt.steps = 4;
+    opt.cfg = 6.0f;
+    svg_forward_result res;
+    if (!svg_forward_component(file.f.get(), "pipeline", file.be.get(), opt, in.get(), &res)) {
+        ADD_FAILURE() << svg_last_error();
+        return INFINITY;
+    }
+    double worst = 0;
+    for (const char *name : outputs) {
+        std::vector<int64_t> shape;
+        const std::vector<float> ref = svgtest::read_tensor(in.get(), name, &shape);
+        const svg_forward_tensor *o = res.get(name);
+        EXPECT_NE(o, nullptr) << name;
+        if (!o) return INFINITY;
+        EXPECT_EQ(o->shape, shape) << name;
+        const double e = svgtest::rel_l2(o->values, ref);
+        printf("hunyuan pipeline %s: rel L2 %.3g\n", name, e);
+        worst = std::max(worst, e);
+    }
+    return worst;
+}
+
+const std::vector<const char *> kLatents = {"timesteps", "latents_step0", "latents_step1", "latents_step2", "latents_step3"};
+
+}  // namespace
+
+TEST(HunyuanPipeline, LatentsMatchReference) { EXPECT_LE(pipeline_error(kLatents, false, SVG_TYPE_F32), 1e-3); }
+TEST(HunyuanPipelineCuda, Bf16LatentsMatchReference) {
+    SVG_NEED_CUDA();
+    EXPECT_LE(pipeline_error(kLatents, true, SVG_TYPE_BF16), 2e-2);
+}
