@@ -1,11 +1,19 @@
 // HunyuanVideo transformer (diffusers HunyuanVideoTransformer3DModel): tensor
-// names, the parameter list of a config, and config inference from a single
-// file's shapes.
+// names of the diffusers and the original release (ComfyUI's
+// hunyuan_video_t2v_720p_bf16.safetensors) checkpoints, the parameter list of
+// a config, and config inference from a single file's shapes.
+//
+// The original checkpoints fuse projections diffusers keeps apart; they are
+// split by rows (convert.h, svg_convert_target): q/k/v (img_attn_qkv,
+// txt_attn_qkv, the refiner's self_attn_qkv), the single blocks' linear1
+// (q, k, v and the MLP input), and the final adaLN whose (shift, scale)
+// halves diffusers stores as (scale, shift).
 //
 // Two diffusers module paths are longer than a GGUF tensor name allows with
 // the "dit." prefix (63 bytes), so the file stores them shortened:
 //   context_embedder.token_refiner.refiner_blocks.N.  → context_embedder.refiner.N.
 //   context_embedder.time_text_embed.                 → context_embedder.time.
+#include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,17 +37,133 @@ std::string shorten(const std::string &n) {
     return n;
 }
 
-bool hunyuan_rename(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
-    bool refiner = false, blocks = false;
-    out->clear();
-    for (const std::string &n : names) {
-        refiner = refiner || starts_with(n, k_long_refiner);
-        blocks = blocks || starts_with(n, "single_transformer_blocks.");
-        out->push_back(shorten(n));
+// Original module paths → the file's names; '|' joins the parameters a
+// fused tensor stacks. A rule matches a path that equals `from` or continues
+// it with '.'.
+struct rename_rule {
+    const char *from;
+    const char *to;
+};
+
+const rename_rule k_top_rules[] = {
+    {"img_in.proj", "x_embedder.proj"},
+    {"time_in.mlp.0", "time_text_embed.timestep_embedder.linear_1"},
+    {"time_in.mlp.2", "time_text_embed.timestep_embedder.linear_2"},
+    {"guidance_in.mlp.0", "time_text_embed.guidance_embedder.linear_1"},
+    {"guidance_in.mlp.2", "time_text_embed.guidance_embedder.linear_2"},
+    {"vector_in.in_layer", "time_text_embed.text_embedder.linear_1"},
+    {"vector_in.out_layer", "time_text_embed.text_embedder.linear_2"},
+    {"txt_in.input_embedder", "context_embedder.proj_in"},
+    {"txt_in.t_embedder.mlp.0", "context_embedder.time.timestep_embedder.linear_1"},
+    {"txt_in.t_embedder.mlp.2", "context_embedder.time.timestep_embedder.linear_2"},
+    {"txt_in.c_embedder.linear_1", "context_embedder.time.text_embedder.linear_1"},
+    {"txt_in.c_embedder.linear_2", "context_embedder.time.text_embedder.linear_2"},
+    {"final_layer.linear", "proj_out"},
+    {"final_layer.adaLN_modulation.1", "norm_out.linear#1/2|norm_out.linear#0/2"},
+};
+const rename_rule k_refiner_rules[] = {
+    {"norm1", "norm1"},
+    {"norm2", "norm2"},
+    {"self_attn_qkv", "attn.to_q|attn.to_k|attn.to_v"},
+    {"self_attn_proj", "attn.to_out.0"},
+    {"mlp.fc1", "ff.net.0.proj"},
+    {"mlp.fc2", "ff.net.2"},
+    {"adaLN_modulation.1", "norm_out.linear"},
+};
+const rename_rule k_double_rules[] = {
+    {"img_mod.linear", "norm1.linear"},
+    {"txt_mod.linear", "norm1_context.linear"},
+    {"img_attn_qkv", "attn.to_q|attn.to_k|attn.to_v"},
+    {"txt_attn_qkv", "attn.add_q_proj|attn.add_k_proj|attn.add_v_proj"},
+    {"img_attn_q_norm", "attn.norm_q"},
+    {"img_attn_k_norm", "attn.norm_k"},
+    {"txt_attn_q_norm", "attn.norm_added_q"},
+    {"txt_attn_k_norm", "attn.norm_added_k"},
+    {"img_attn_proj", "attn.to_out.0"},
+    {"txt_attn_proj", "attn.to_add_out"},
+    {"img_mlp.fc1", "ff.net.0.proj"},
+    {"img_mlp.fc2", "ff.net.2"},
+    {"txt_mlp.fc1", "ff_context.net.0.proj"},
+    {"txt_mlp.fc2", "ff_context.net.2"},
+};
+const rename_rule k_single_rules[] = {
+    {"linear1", "attn.to_q|attn.to_k|attn.to_v|proj_mlp"},
+    {"linear2", "proj_out"},
+    {"q_norm", "attn.norm_q"},
+    {"k_norm", "attn.norm_k"},
+    {"modulation.linear", "norm.linear"},
+};
+
+// "<prefix><digits>." → the length of that prefix, else 0.
+size_t block_prefix(const std::string &s, const char *prefix) {
+    if (!starts_with(s, prefix)) return 0;
+    size_t i = strlen(prefix);
+    const size_t d = i;
+    while (i < s.size() && isdigit((unsigned char)s[i])) i++;
+    return i > d && i < s.size() && s[i] == '.' ? i + 1 : 0;
+}
+
+// path + rest through the first matching rule, `out_prefix` before every
+// stacked name and `rest` (".weight") after each; false when none matches.
+template <size_t N>
+bool apply(const rename_rule (&rules)[N], const std::string &path, const std::string &out_prefix, std::string *out) {
+    for (const rename_rule &r : rules) {
+        const size_t n = strlen(r.from);
+        if (path.compare(0, n, r.from) != 0 || (path.size() != n && path[n] != '.')) continue;
+        const std::string rest = path.substr(n);
+        out->clear();
+        std::string to = r.to;
+        for (size_t b = 0;;) {
+            const size_t e = std::min(to.find('|', b), to.size());
+            std::string part = to.substr(b, e - b), block;
+            const size_t hash = part.find('#');
+            if (hash != std::string::npos) {
+                block = part.substr(hash);
+                part.erase(hash);
+            }
+            *out += (out->empty() ? "" : "|") + out_prefix + part + rest + block;
+            if (e == to.size()) break;
+            b = e + 1;
+        }
+        return true;
     }
-    if (!refiner || !blocks)
-        return svg_err(false, "tensor names are not a HunyuanVideo transformer's (no context_embedder.token_refiner, single_transformer_blocks)");
-    *scheme = "diffusers";
+    return false;
+}
+
+// A block's rules under "<from><N>." → "<to><N>.".
+template <size_t N>
+bool block_rules(const rename_rule (&rules)[N], const std::string &name, const char *from, const char *to, bool *matched, std::string *out) {
+    const size_t b = block_prefix(name, from);
+    if (!b) return false;
+    *matched = apply(rules, name.substr(b), to + name.substr(strlen(from), b - strlen(from)), out);
+    return true;
+}
+
+bool original_to_file_name(const std::string &name, std::string *out) {
+    bool ok = false;
+    if (block_rules(k_refiner_rules, name, "txt_in.individual_token_refiner.blocks.", "context_embedder.refiner.", &ok, out) ||
+        block_rules(k_double_rules, name, "double_blocks.", "transformer_blocks.", &ok, out) ||
+        block_rules(k_single_rules, name, "single_blocks.", "single_transformer_blocks.", &ok, out))
+        return ok;
+    return apply(k_top_rules, name, "", out);
+}
+
+bool is_diffusers_name(const std::string &name) {
+    return starts_with(name, "context_embedder.") || starts_with(name, "transformer_blocks.") || starts_with(name, "single_transformer_blocks.") ||
+           starts_with(name, "time_text_embed.") || starts_with(name, "x_embedder.") || starts_with(name, "norm_out.") ||
+           starts_with(name, "proj_out.");
+}
+
+bool hunyuan_rename(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme) {
+    bool refiner = false, singles = false;
+    for (const std::string &n : names) {
+        refiner = refiner || starts_with(n, k_long_refiner) || starts_with(n, "txt_in.individual_token_refiner.");
+        singles = singles || starts_with(n, "single_transformer_blocks.") || starts_with(n, "single_blocks.");
+    }
+    if (!refiner || !singles)
+        return svg_err(false, "tensor names are not a HunyuanVideo transformer's (no token refiner, no single-stream blocks)");
+    if (!svg_convert_rename_two_schemes(names, original_to_file_name, is_diffusers_name, "HunyuanVideo", out, scheme)) return false;
+    for (std::string &n : *out) n = shorten(n);
     return true;
 }
 
@@ -56,7 +180,7 @@ bool hunyuan_infer_config(const svg_shape_map &shapes, json *config) {
     const std::vector<int64_t> *pe, *proj_in, *pooled, *mlp, *out;
     if (!svg_convert_need(shapes, "x_embedder.proj.weight", 5, &pe) || !svg_convert_need(shapes, "context_embedder.proj_in.weight", 2, &proj_in) ||
         !svg_convert_need(shapes, "time_text_embed.text_embedder.linear_1.weight", 2, &pooled) ||
-        !svg_convert_need(shapes, "single_transformer_blocks.0.proj_mlp.weight", 2, &mlp) || !svg_convert_need(shapes, "proj_out.weight", 2, &out))
+        !svg_convert_need(shapes, "transformer_blocks.0.ff.net.0.proj.weight", 2, &mlp) || !svg_convert_need(shapes, "proj_out.weight", 2, &out))
         return false;
     const int64_t D = (*pe)[0], head_dim = 128;
     if (D % head_dim) return svg_err(false, "inner dim %lld is not a multiple of 128-dim heads: give the config.json (--config)", (long long)D);

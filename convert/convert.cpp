@@ -62,7 +62,8 @@ struct component {
     std::string scheme;       // naming scheme of the checkpoint
     std::vector<svg_convert_param> params;
     std::unique_ptr<svg_safetensors, st_free> st;  // null with random weights
-    std::vector<int64_t> src_index;                // per param: its tensor in st
+    std::vector<int64_t> src_index;                // per param: its (first) tensor in st
+    std::vector<std::vector<svg_convert_rows>> pieces;  // per param: where its rows come from
     svg_type weight_type = SVG_TYPE_F32;           // type of the LINEAR params
 };
 
@@ -147,8 +148,9 @@ bool open_checkpoint(const svg_convert_source &s, component *c, std::string *fol
 }
 
 // Name the checkpoint's tensors the diffusers way and pick the architecture
-// when the config did not. *names: diffusers name → tensor index.
-bool map_names(component *c, std::map<std::string, int64_t> *names) {
+// when the config did not. *names: per checkpoint tensor, the parameters it
+// holds (svg_convert_targets).
+bool map_names(component *c, std::vector<std::vector<svg_convert_target>> *names) {
     const int64_t n = svg_safetensors_n_tensors(c->st.get());
     std::vector<std::string> raw((size_t)n);
     for (int64_t i = 0; i < n; i++) {
@@ -168,40 +170,76 @@ bool map_names(component *c, std::map<std::string, int64_t> *names) {
         why += std::string(why.empty() ? "" : "; ") + svg_last_error();
     }
     if (!c->arch) return svg_err(false, "unknown architecture: %s", why.c_str());
-    for (int64_t i = 0; i < n; i++) {
-        const auto ins = names->emplace(mapped[i], i);
-        if (!ins.second)
-            return svg_err(false, "tensors '%s' and '%s' both name '%s'",
-                           svg_safetensors_name(c->st.get(), ins.first->second), svg_safetensors_name(c->st.get(), i),
-                           mapped[i].c_str());
-    }
+    names->resize((size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        if (!svg_convert_targets(mapped[i], &(*names)[(size_t)i]))
+            return svg_err(false, "tensor '%s': %s", svg_safetensors_name(c->st.get(), i), svg_last_error());
     return true;
 }
 
 // Every parameter present with the right shape and a float dtype; nothing else.
-bool check_tensors(component *c, const std::map<std::string, int64_t> &names) {
+// A tensor stacking several parameters gives each its rows in order.
+bool check_tensors(component *c, const std::vector<std::vector<svg_convert_target>> &names) {
     svg_safetensors *st = c->st.get();
     std::vector<std::string> missing, mismatched;
     std::string first_mismatch;
     std::set<int64_t> used;
+    std::map<std::string, size_t> param_of;
+    for (size_t i = 0; i < c->params.size(); i++) param_of[c->params[i].name] = i;
+    c->pieces.assign(c->params.size(), {});
+    auto mismatch = [&](int64_t src, const std::string &param, const std::string &what) {
+        if (mismatched.empty()) {
+            const std::string name = svg_safetensors_name(st, src);
+            first_mismatch = "'" + name + "'" + (name.find(param) == std::string::npos ? " (" + param + ")" : "") + " " + what;
+        }
+        mismatched.push_back(param);
+    };
+    for (size_t src = 0; src < names.size(); src++) {
+        const std::vector<svg_convert_target> &targets = names[src];
+        std::vector<int64_t> shape((size_t)svg_safetensors_n_dims(st, (int64_t)src));
+        svg_safetensors_shape(st, (int64_t)src, shape.data());
+        const bool stacked = targets.size() > 1 || targets[0].parts > 1;
+        int64_t row = 0;
+        for (const svg_convert_target &t : targets) {
+            const auto it = param_of.find(t.name);
+            if (it == param_of.end()) continue;  // reported as not part of the model
+            used.insert((int64_t)src);
+            const svg_convert_param &p = c->params[it->second];
+            if (!stacked) {
+                if (shape != p.shape) mismatch((int64_t)src, p.name, "has shape " + shape_str(shape) + ", the config expects " + shape_str(p.shape));
+                c->pieces[it->second].push_back({(int64_t)src, 0, 0, p.shape.empty() ? 1 : p.shape[0]});
+                continue;
+            }
+            const int64_t rows = p.shape.empty() ? 0 : p.shape[0] / t.parts;
+            const std::vector<int64_t> inner(p.shape.begin() + (p.shape.empty() ? 0 : 1), p.shape.end());
+            if (rows * t.parts != (p.shape.empty() ? -1 : p.shape[0]) || shape.empty() ||
+                std::vector<int64_t>(shape.begin() + 1, shape.end()) != inner) {
+                mismatch((int64_t)src, p.name, "has shape " + shape_str(shape) + ", which does not stack parameters of shape " + shape_str(p.shape));
+                continue;
+            }
+            c->pieces[it->second].push_back({(int64_t)src, row, t.part * rows, rows});
+            row += rows;
+        }
+        if (stacked && used.count((int64_t)src) && mismatched.empty() && row != shape[0])
+            mismatch((int64_t)src, targets[0].name, "has " + std::to_string(shape[0]) + " rows, the parameters it stacks " + std::to_string(row));
+    }
     c->src_index.clear();
-    for (const svg_convert_param &p : c->params) {
-        const auto it = names.find(p.name);
-        if (it == names.end()) {
+    for (size_t i = 0; i < c->params.size(); i++) {
+        const svg_convert_param &p = c->params[i];
+        std::vector<svg_convert_rows> &pc = c->pieces[i];
+        if (pc.empty()) {
             missing.push_back(p.name);
             continue;
         }
-        c->src_index.push_back(it->second);
-        used.insert(it->second);
-        std::vector<int64_t> shape((size_t)svg_safetensors_n_dims(st, it->second));
-        svg_safetensors_shape(st, it->second, shape.data());
-        if (shape != p.shape) {
-            if (mismatched.empty()) {
-                const std::string src = svg_safetensors_name(st, it->second);
-                first_mismatch = "'" + src + "'" + (src.find(p.name) == std::string::npos ? " (" + p.name + ")" : "") +
-                                 " has shape " + shape_str(shape) + ", the config expects " + shape_str(p.shape);
-            }
-            mismatched.push_back(p.name);
+        c->src_index.push_back(pc[0].src);
+        // the pieces fill every row once
+        std::sort(pc.begin(), pc.end(), [](const svg_convert_rows &a, const svg_convert_rows &b) { return a.dst_row < b.dst_row; });
+        int64_t next = 0;
+        for (const svg_convert_rows &r : pc) {
+            if (r.dst_row != next)
+                return svg_err(false, "tensors '%s' and '%s' both name '%s'", svg_safetensors_name(st, pc[0].src),
+                               svg_safetensors_name(st, pc.back().src), p.name.c_str());
+            next += r.rows;
         }
     }
     if (!missing.empty())
@@ -278,14 +316,15 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
         return c->arch->parameters(c->config, &c->params) || fail_in("config '" + config_path + "'");
     }
 
-    std::map<std::string, int64_t> names;
+    std::vector<std::vector<svg_convert_target>> names;
     if (!map_names(c, &names) || !resolve_component(s, c)) return false;
     if (config_path.empty()) {
-        svg_shape_map shapes;
-        for (const auto &kv : names) {
-            std::vector<int64_t> &shape = shapes[kv.first];
-            shape.resize((size_t)svg_safetensors_n_dims(c->st.get(), kv.second));
-            svg_safetensors_shape(c->st.get(), kv.second, shape.data());
+        svg_shape_map shapes;  // the tensors that are one parameter each
+        for (size_t i = 0; i < names.size(); i++) {
+            if (names[i].size() != 1 || names[i][0].parts != 1) continue;
+            std::vector<int64_t> &shape = shapes[names[i][0].name];
+            shape.resize((size_t)svg_safetensors_n_dims(c->st.get(), (int64_t)i));
+            svg_safetensors_shape(c->st.get(), (int64_t)i, shape.data());
         }
         if (!c->arch->infer_config(shapes, &c->config)) return fail_in("'" + c->input + "' has no config.json");
         c->config_from = "inferred from tensor shapes";
@@ -389,6 +428,18 @@ bool fill_param(void *user, void *dst, size_t size) {
         // small values everywhere so nothing is degenerate; norm scales near 1
         // so activations keep their size through the network
         values = random_values(job.opt->seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, job.n_threads);
+    } else if (c.pieces[job.i].size() > 1 || svg_safetensors_nelements(c.st.get(), c.pieces[job.i][0].src) != n) {
+        // rows stacked in other tensors: each piece's rows copied into place
+        values.resize((size_t)n);
+        const int64_t row_len = p.shape.empty() ? 1 : n / p.shape[0];
+        std::vector<float> src;
+        for (const svg_convert_rows &r : c.pieces[job.i]) {
+            src.resize((size_t)svg_safetensors_nelements(c.st.get(), r.src));
+            const bool ok = svg_safetensors_read_f32(c.st.get(), r.src, src.data(), (int64_t)src.size());
+            release_pages(svg_safetensors_data(c.st.get(), r.src), svg_safetensors_nbytes(c.st.get(), r.src));
+            if (!ok) return false;
+            std::copy_n(src.data() + r.src_row * row_len, r.rows * row_len, values.data() + r.dst_row * row_len);
+        }
     } else {
         const int64_t j = c.src_index[job.i];
         const void *src = svg_safetensors_data(c.st.get(), j);
@@ -578,6 +629,31 @@ bool svg_convert_config_opt_bool(const json &config, const char *key, bool def, 
     if (!it->is_boolean()) return svg_err(false, "config: %s must be true or false", key);
     *out = it->get<bool>();
     return true;
+}
+
+bool svg_convert_targets(const std::string &renamed, std::vector<svg_convert_target> *out) {
+    out->clear();
+    size_t b = 0;
+    while (true) {
+        const size_t e = std::min(renamed.find('|', b), renamed.size());
+        svg_convert_target t;
+        t.name = renamed.substr(b, e - b);
+        const size_t hash = t.name.find('#');
+        if (hash != std::string::npos) {
+            long long part = -1, parts = 0;
+            int used = 0;
+            if (sscanf(t.name.c_str() + hash, "#%lld/%lld%n", &part, &parts, &used) != 2 || hash + (size_t)used != t.name.size() || parts < 1 ||
+                part < 0 || part >= parts)
+                return svg_err(false, "bad row block '%s' (name#i/n, 0 <= i < n)", t.name.c_str());
+            t.part = part;
+            t.parts = parts;
+            t.name.erase(hash);
+        }
+        if (t.name.empty()) return svg_err(false, "empty parameter name in '%s'", renamed.c_str());
+        out->push_back(std::move(t));
+        if (e == renamed.size()) return true;
+        b = e + 1;
+    }
 }
 
 bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,

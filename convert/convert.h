@@ -149,6 +149,23 @@ bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,
                                     const std::function<bool(const std::string &)> &is_diffusers, const char *what,
                                     std::vector<std::string> *out, std::string *scheme);
 
+// Checkpoints that stack several parameters in one tensor (fused q/k/v
+// projections): `rename` maps such a tensor to its parameters' names joined
+// by '|', in row order; each takes its own row count (from the parameter
+// list). "name#i/n" is the i-th of n equal row blocks of a parameter, for a
+// stacked tensor whose blocks are in another order ("b#1/2|b#0/2" swaps the
+// halves). svg_convert_targets splits one renamed name.
+struct svg_convert_target {
+    std::string name;
+    int64_t part = 0, parts = 1;
+};
+bool svg_convert_targets(const std::string &renamed, std::vector<svg_convert_target> *out);
+// Rows [src_row, src_row + rows) of checkpoint tensor src fill rows
+// [dst_row, dst_row + rows) of a parameter.
+struct svg_convert_rows {
+    int64_t src, src_row, dst_row, rows;
+};
+
 // The three arch functions of one class of a family whose functions take a
 // bool variant switch (umT5 / T5, CLIP with / without projection).
 template <bool (*Rename)(const std::vector<std::string> &, std::vector<std::string> *, std::string *, bool),

@@ -1034,3 +1034,22 @@ TEST_P(ConvertWan, PythonGgufReadsIt) {
 }
 
 }  // namespace
+
+// Renamed names of a tensor that stacks parameters (fused q/k/v): '|' joins
+// them, name#i/n is a row block of one.
+TEST(ConvertNames, StackedTargetsParse) {
+    std::vector<svg_convert_target> t;
+    ASSERT_TRUE(svg_convert_targets("a.to_q.weight|a.to_k.weight", &t)) << svg_last_error();
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[1].name, "a.to_k.weight");
+    EXPECT_EQ(t[1].parts, 1);
+    ASSERT_TRUE(svg_convert_targets("n.weight#1/2|n.weight#0/2", &t)) << svg_last_error();
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[0].name, "n.weight");
+    EXPECT_EQ(t[0].part, 1);
+    EXPECT_EQ(t[0].parts, 2);
+    for (const char *bad : {"n.weight#2/2", "n.weight#0/0", "n.weight#x", "a||b", "#0/2"}) {
+        EXPECT_FALSE(svg_convert_targets(bad, &t)) << bad;
+        EXPECT_NE(std::string(svg_last_error()), "") << bad;
+    }
+}
