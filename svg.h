@@ -641,7 +641,7 @@ struct svg_model_params {
     const char *dtype;               /* CUDA activations: NULL (bf16), "bf16", "f16", "f32"; the CPU computes in f32 */
     int n_threads;                   /* CPU threads; <= 0: every hardware thread */
     const char *text_encoder_device; /* NULL: the backend; "cpu": the text encoder on the CPU (GPU holds the transformer) */
-    bool vae_tiling;                 /* decode in spatial tiles of 256 px (less memory) */
+    bool vae_tiling;                 /* decode in spatial tiles of 256 px (less memory); CogVideoX and HunyuanVideo always do */
 };
 struct svg_model_params svg_model_default_params(void);
 

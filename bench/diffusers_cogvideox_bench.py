@@ -85,8 +85,9 @@ def pipeline(args):
     torch.set_default_dtype(torch.bfloat16)
     with torch.device(DEV):
         te = T5EncoderModel(T5Config(**config(args.folder, "text_encoder/config.json"))).eval()
-        vae = AutoencoderKLCogVideoX(**config(args.folder, "vae/config.json")).eval()
+        vae = AutoencoderKLCogVideoX.from_config(config(args.folder, "vae/config.json")).eval()
     torch.set_default_dtype(torch.float32)
+    vae.enable_tiling()  # as the release's scripts (and svg.cpp) decode: untiled needs ~108 GiB at 1360x768x81
     tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(HERE, "../tests/data/tokenizer_spm/spm_unigram.tokenizer.json"),
                                   eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
     sched = CogVideoXDDIMScheduler(**config(args.folder, "scheduler/scheduler_config.json"))

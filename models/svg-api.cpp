@@ -513,8 +513,10 @@ bool generate_cogvideox(run &r, vae_tensor *video) {
     cogvideox_vae vae;
     if (!cogvideox_vae_load(m->f, be, &vae)) return false;
     const int64_t batches = std::max<int64_t>(latent / 2, 1);
-    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(m->vae_tiling, vae.tiling, vae.spatial_factor, lh, lw, batches))) return cancelled();
-    const bool ok = cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, pad, m->vae_tiling, video, decode_progress(r, t_vae));
+    // always in tiles, as the release's own scripts decode (vae.enable_tiling()):
+    // an untiled 1360×768×81 decode needs about 108 GiB
+    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, batches))) return cancelled();
+    const bool ok = cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, pad, true, video, decode_progress(r, t_vae));
     if (r.hook.stop) return cancelled();
     r.st.decode_s = now() - t_vae;
     return ok;
