@@ -26,6 +26,9 @@
 
 #include "src/svg-impl.h"
 
+// HunyuanVideo VAE (convert-hunyuan-vae.cpp)
+extern const svg_convert_arch svg_convert_arch_hunyuan_vae;
+
 namespace {
 
 using json = nlohmann::json;
@@ -36,7 +39,8 @@ namespace fs = std::filesystem;
 const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan,          &svg_convert_arch_umt5,
                                            &svg_convert_arch_t5,           &svg_convert_arch_wan_vae,
                                            &svg_convert_arch_clip_vision,  &svg_convert_arch_clip_vision_projection,
-                                           &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae};
+                                           &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae,
+                                           &svg_convert_arch_hunyuan_vae};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";
