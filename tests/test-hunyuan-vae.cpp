@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "models/forward.h"
 #include "models/hunyuan-vae.h"
 #include "test-common.h"
 #include "test-models.h"
@@ -123,6 +124,27 @@ TEST(HunyuanVae, ReadsItsConfig) {
     EXPECT_EQ(v.m.tiling.tile_h, 256);
     EXPECT_EQ(v.m.tiling.stride_w, 192);
     for (int64_t t : {1, 2, 5, 33}) EXPECT_EQ(hunyuan_vae_frames(v.m, t), 4 * t - 3) << t;
+}
+
+// svg-forward --component vae (and vae_decode) on the golden; encoding is refused.
+TEST(HunyuanVae, SvgForwardDecodes) {
+    loaded v(kGolden + "/vae", false);
+    ASSERT_TRUE(v.ok);
+    const std::string cse = kGolden + "/decode.safetensors";
+    std::unique_ptr<svg_safetensors, void (*)(svg_safetensors *)> in(svg_safetensors_open(cse.c_str()), svg_safetensors_free);
+    ASSERT_NE(in, nullptr) << svg_last_error();
+    const vae_tensor ref = svgtest::read_video(cse, "video");
+    for (const char *component : {"vae", "vae_decode"}) {
+        svg_forward_result out;
+        ASSERT_TRUE(svg_forward_component(v.f.get(), component, v.be.get(), SVG_TYPE_F32, in.get(), &out)) << svg_last_error();
+        const svg_forward_tensor *video = out.get("video");
+        ASSERT_NE(video, nullptr);
+        EXPECT_EQ(video->shape, ref.shape);
+        EXPECT_LE(svgtest::rel_l2(video->values, ref.data), 1e-4) << component;
+    }
+    svg_forward_result out;
+    EXPECT_FALSE(svg_forward_component(v.f.get(), "vae_encode", v.be.get(), SVG_TYPE_F32, in.get(), &out));
+    EXPECT_NE(std::string(svg_last_error()).find("decodes only"), std::string::npos) << svg_last_error();
 }
 
 // The release's VAE file (and ComfyUI's) names its tensors as diffusers does
