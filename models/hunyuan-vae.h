@@ -43,7 +43,8 @@ int64_t hunyuan_vae_frames(const hunyuan_vae &m, int64_t latent_frames);
 
 // AutoencoderKLHunyuanVideo.decode: z [B, z_dim, T, h, w] as the VAE takes it
 // (the pipeline's latents / scaling_factor) → video [B, out_channels,
-// hunyuan_vae_frames(T), h·8, w·8], unclamped as the reference returns it.
+// hunyuan_vae_frames(T), h·f, w·f] (f = spatial_factor), unclamped as the
+// reference returns it.
 // Framewise windows as m.framewise says; tiled: enable_tiling's spatial
 // tiles (m.tiling) for latents larger than one tile, what HunyuanVideo
 // pipelines use. progress as in vae-common.h (one step per window × tile).
