@@ -26,6 +26,7 @@
 
 #include "src/svg-impl.h"
 
+
 namespace {
 
 using json = nlohmann::json;
@@ -37,7 +38,7 @@ const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan,          &svg_
                                            &svg_convert_arch_t5,           &svg_convert_arch_wan_vae,
                                            &svg_convert_arch_clip_vision,  &svg_convert_arch_clip_vision_projection,
                                            &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae,
-                                           &svg_convert_arch_hunyuan};
+                                           &svg_convert_arch_hunyuan,      &svg_convert_arch_hunyuan_vae};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
 const std::string k_comfy_prefix = "model.diffusion_model.";

@@ -188,8 +188,8 @@ extern const svg_convert_arch svg_convert_arch_umt5, svg_convert_arch_t5;  // um
 extern const svg_convert_arch svg_convert_arch_clip_vision, svg_convert_arch_clip_vision_projection;  // CLIP vision towers (convert-clip.cpp)
 // CogVideoX 1.5 transformer and VAE (convert-cogvideox.cpp)
 extern const svg_convert_arch svg_convert_arch_cogvideox, svg_convert_arch_cogvideox_vae;
-// HunyuanVideo transformer (convert-hunyuan.cpp)
-extern const svg_convert_arch svg_convert_arch_hunyuan;
+// HunyuanVideo transformer (convert-hunyuan.cpp) and VAE (convert-hunyuan-vae.cpp)
+extern const svg_convert_arch svg_convert_arch_hunyuan, svg_convert_arch_hunyuan_vae;
 
 // Wan's config inference with an explicit head size: the shapes fix the inner
 // dim but not how it splits into heads; the releases all use 128.

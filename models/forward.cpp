@@ -8,6 +8,7 @@
 #include "models/cogvideox-pipeline.h"
 #include "models/cogvideox.h"
 #include "models/hunyuan-pipeline.h"
+#include "models/hunyuan-vae.h"
 #include "models/hunyuan.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
@@ -168,6 +169,12 @@ bool forward_vae(const svg_gguf *f, svg_backend *be, const std::string &mode, co
         if (!cogvideox_vae_load(f, be, &m) ||
             !(decode ? cogvideox_vae_decode(m, be, x, false, &y) : cogvideox_vae_encode(m, be, x, &y, &logvar)))
             return false;
+    } else if (cls && strcmp(cls, "AutoencoderKLHunyuanVideo") == 0) {
+        // the decoder only; tiled as HunyuanVideo pipelines decode (the same
+        // as untiled for latents within one 256-pixel tile)
+        if (!decode) return svg_err(false, "vae: the HunyuanVideo VAE decodes only (no encoder)");
+        hunyuan_vae m;
+        if (!hunyuan_vae_load(f, be, &m) || !hunyuan_vae_decode(m, be, x, true, &y)) return false;
     } else {
         wan_vae m;
         if (!wan_vae_load(f, be, &m) || !(decode ? wan_vae_decode(m, be, x, &y) : wan_vae_encode(m, be, x, &y, &logvar))) return false;

@@ -28,25 +28,6 @@ void copy_box(const vae_tensor &src, const int64_t s0[3], vae_tensor *dst, const
                        &src.data[(size_t)(((p * sT + s0[0] + t) * sH + s0[1] + h) * sW + s0[2])], (size_t)n[2] * sizeof(float));
 }
 
-// diffusers' blend_v (axis 3) / blend_h (axis 4), in place on b as there:
-// b's first `extent` rows (columns) fade from a's last ones into b's own.
-void blend(const vae_tensor &a, vae_tensor *b, int64_t extent, int axis) {
-    extent = std::min({a.shape[axis], b->shape[axis], extent});
-    const int64_t planes = b->shape[0] * b->shape[1] * b->shape[2];
-    const int64_t aH = a.shape[3], aW = a.shape[4], H = b->shape[3], Wd = b->shape[4];
-    for (int64_t p = 0; p < planes; p++) {
-        const float *ap = &a.data[(size_t)(p * aH * aW)];
-        float *bp = &b->data[(size_t)(p * H * Wd)];
-        for (int64_t i = 0; i < extent; i++) {
-            const float wa = (float)(1.0 - (double)i / extent), wb = (float)((double)i / extent);
-            if (axis == 3)
-                for (int64_t x = 0; x < Wd; x++) bp[i * Wd + x] = ap[(aH - extent + i) * aW + x] * wa + bp[i * Wd + x] * wb;
-            else
-                for (int64_t y = 0; y < H; y++) bp[y * Wd + i] = ap[y * aW + aW - extent + i] * wa + bp[y * Wd + i] * wb;
-        }
-    }
-}
-
 }  // namespace
 
 svg_tensor *vae_conv(svg_context *ctx, svg_tensor *x, svg_tensor *w, svg_tensor *b, const int stride[3], const int pad[6]) {
@@ -85,6 +66,36 @@ void vae_clamp(std::vector<float> *v, float lo, float hi) {
     for (float &x : *v) x = std::min(std::max(x, lo), hi);
 }
 
+void vae_blend(const vae_tensor &a, vae_tensor *b, int64_t extent, int axis) {
+    extent = std::min({a.shape[axis], b->shape[axis], extent});
+    // b as [outer, n, inner] around the axis; a has the same outer and inner
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= b->shape[d];
+    for (int d = axis + 1; d < 5; d++) inner *= b->shape[d];
+    const int64_t na = a.shape[axis], nb = b->shape[axis];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < extent; i++) {
+            const float wa = (float)(1.0 - (double)i / extent), wb = (float)((double)i / extent);
+            const float *ap = &a.data[(size_t)((o * na + na - extent + i) * inner)];
+            float *bp = &b->data[(size_t)((o * nb + i) * inner)];
+            for (int64_t x = 0; x < inner; x++) bp[x] = ap[x] * wa + bp[x] * wb;
+        }
+}
+
+vae_tensor vae_cat_frames(const std::vector<vae_tensor> &parts) {
+    std::vector<int64_t> shape = parts[0].shape;
+    shape[2] = 0;
+    for (const vae_tensor &p : parts) shape[2] += p.shape[2];
+    vae_tensor out = vae_zeros(shape);
+    int64_t t = 0;
+    for (const vae_tensor &p : parts) {
+        const int64_t from[3] = {0, 0, 0}, at[3] = {t, 0, 0}, n[3] = {p.shape[2], shape[3], shape[4]};
+        copy_box(p, from, &out, at, n);
+        t += p.shape[2];
+    }
+    return out;
+}
+
 
 bool vae_run_chunks(svg_backend *be, const vae_tensor &x, const std::vector<int64_t> &bounds, const vae_chunk_builder &build,
                     vae_tensor *out, const char *what, const std::function<bool()> &chunk_done) {
@@ -118,16 +129,7 @@ bool vae_run_chunks(svg_backend *be, const vae_tensor &x, const std::vector<int6
     }
     svg_gallocr_free(ga);
     if (!ok) return false;
-    std::vector<int64_t> shape = parts[0].shape;
-    shape[2] = 0;
-    for (const vae_tensor &p : parts) shape[2] += p.shape[2];
-    *out = vae_zeros(shape);
-    int64_t t = 0;
-    for (const vae_tensor &p : parts) {
-        const int64_t from[3] = {0, 0, 0}, at[3] = {t, 0, 0}, n[3] = {p.shape[2], shape[3], shape[4]};
-        copy_box(p, from, out, at, n);
-        t += p.shape[2];
-    }
+    *out = vae_cat_frames(parts);
     return true;
 }
 
@@ -158,8 +160,8 @@ bool vae_decode_tiled(const vae_tensor &z, int64_t f, const vae_tiling &t, int64
             if (!decode(vae_crop(z, 0, z.shape[2], i, std::min(i + tile_h, H), j, std::min(j + tile_w, Wd)), &tile,
                         progress ? chunk_done : no_progress))
                 return false;
-            if (i > 0) blend(above[row.size()], &tile, t.tile_h - t.stride_h, 3);
-            if (j > 0) blend(row.back(), &tile, t.tile_w - t.stride_w, 4);
+            if (i > 0) vae_blend(above[row.size()], &tile, t.tile_h - t.stride_h, 3);
+            if (j > 0) vae_blend(row.back(), &tile, t.tile_w - t.stride_w, 4);
             if (out.data.empty()) out = vae_zeros({tile.shape[0], tile.shape[1], tile.shape[2], H * f, Wd * f});
             const int64_t from[3] = {0, 0, 0}, at[3] = {0, i * f, j * f};
             const int64_t n[3] = {tile.shape[2], std::min(t.stride_h, tile.shape[3]), std::min(t.stride_w, tile.shape[4])};

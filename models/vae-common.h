@@ -108,6 +108,12 @@ vae_tensor vae_zeros(std::vector<int64_t> shape);
 // x[:, :, t0:t1, h0:h1, w0:w1]
 vae_tensor vae_crop(const vae_tensor &x, int64_t t0, int64_t t1, int64_t h0, int64_t h1, int64_t w0, int64_t w1);
 void vae_clamp(std::vector<float> *v, float lo, float hi);
+// diffusers' blend_t / blend_v / blend_h (axis 2 / 3 / 4), in place on b as
+// there: b's first `extent` frames (rows, columns) fade linearly from a's
+// last ones into b's own. a and b agree on the other axes.
+void vae_blend(const vae_tensor &a, vae_tensor *b, int64_t extent, int axis);
+// parts (same B, C, H, W) one after the other in time
+vae_tensor vae_cat_frames(const std::vector<vae_tensor> &parts);
 // DiagonalGaussianDistribution of the encoder's moments h [B, 2·z, T, h, w]:
 // the channel halves, logvar clamped to [-30, 20]
 void vae_split_moments(const vae_tensor &h, vae_tensor *mean, vae_tensor *logvar);
