@@ -33,9 +33,13 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
+// Where two classes read the same names, the first is what a file without
+// config becomes (LlamaModel; CLIPTextModel, which drops a projection).
 const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan,          &svg_convert_arch_umt5,
                                            &svg_convert_arch_t5,           &svg_convert_arch_wan_vae,
                                            &svg_convert_arch_clip_vision,  &svg_convert_arch_clip_vision_projection,
+                                           &svg_convert_arch_clip_text,    &svg_convert_arch_clip_text_projection,
+                                           &svg_convert_arch_llama,        &svg_convert_arch_llama_causal_lm,
                                            &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae};
 
 // ComfyUI's full checkpoints nest the diffusion model under this prefix.
@@ -62,6 +66,7 @@ struct component {
     std::vector<svg_convert_param> params;
     std::unique_ptr<svg_safetensors, st_free> st;  // null with random weights
     std::vector<int64_t> src_index;                // per param: its tensor in st
+    std::vector<std::string> dropped;              // checkpoint tensors the network does not use
     svg_type weight_type = SVG_TYPE_F32;           // type of the LINEAR params
 };
 
@@ -168,6 +173,10 @@ bool map_names(component *c, std::map<std::string, int64_t> *names) {
     }
     if (!c->arch) return svg_err(false, "unknown architecture: %s", why.c_str());
     for (int64_t i = 0; i < n; i++) {
+        if (mapped[i].empty()) {
+            c->dropped.push_back(svg_safetensors_name(c->st.get(), i));
+            continue;
+        }
         const auto ins = names->emplace(mapped[i], i);
         if (!ins.second)
             return svg_err(false, "tensors '%s' and '%s' both name '%s'",
@@ -211,8 +220,8 @@ bool check_tensors(component *c, const std::map<std::string, int64_t> &names) {
             false, "shape mismatch: tensor %s%s", first_mismatch.c_str(),
             mismatched.size() > 1 ? (" (and " + std::to_string(mismatched.size() - 1) + " more)").c_str() : "");
     std::vector<std::string> extra;
-    for (int64_t i = 0; i < svg_safetensors_n_tensors(st); i++)
-        if (!used.count(i)) extra.push_back(svg_safetensors_name(st, i));
+    for (const auto &kv : names)
+        if (!used.count(kv.second)) extra.push_back(svg_safetensors_name(st, kv.second));
     if (!extra.empty())
         return svg_err(false, "%zu tensor%s of '%s' %s not part of a %s with this config: %s", extra.size(),
                        extra.size() > 1 ? "s" : "", c->input.c_str(), extra.size() > 1 ? "are" : "is", c->arch->cls,
@@ -417,8 +426,15 @@ bool fill_param(void *user, void *dst, size_t size) {
 
 // ------------------------------------------------------------ metadata
 
-// One config.json value as svg.<component>.<key> (models/model-file.h).
+// One config.json value as svg.<component>.<key> (models/model-file.h); a
+// nested object's entries as <key>.<sub> (transformers' rope_parameters:
+// svg.text_encoder.rope_parameters.rope_theta), nulls left out.
 bool set_config_kv(svg_gguf_writer *w, const std::string &key, const json &v) {
+    if (v.is_object()) {
+        for (const auto &kv : v.items())
+            if (!kv.key().empty() && !kv.value().is_null() && !set_config_kv(w, key + "." + kv.key(), kv.value())) return false;
+        return true;
+    }
     const char *k = key.c_str();
     if (v.is_boolean()) return svg_gguf_writer_set_bool(w, k, v.get<bool>());
     if (v.is_number_integer()) return svg_gguf_writer_set_i64(w, k, v.get<int64_t>());
@@ -680,6 +696,9 @@ bool convert(const svg_convert_options &opt) {
         log(c.name + ": " + c.arch->cls + " from " + c.input + (c.scheme.empty() ? "" : " (" + c.scheme + " naming)") +
             ", config " + c.config_from + ", " + std::to_string(c.params.size()) + " tensors, linear weights " +
             svg_type_name(c.weight_type));
+        if (!c.dropped.empty())
+            log("note: " + c.name + ": " + std::to_string(c.dropped.size()) + " tensor" + (c.dropped.size() > 1 ? "s" : "") +
+                " of " + c.input + " left out (not part of a " + c.arch->cls + "): " + name_list(c.dropped));
     }
 
     std::unique_ptr<svg_gguf_writer, writer_free> w(svg_gguf_writer_new());
@@ -767,7 +786,7 @@ const char *svg_convert_usage(void) {
 namespace {
 
 // The sub-folders of a diffusers pipeline folder that svg.cpp converts.
-const char *const k_pipeline_components[] = {"transformer", "transformer_2", "text_encoder", "vae", "image_encoder"};
+const char *const k_pipeline_components[] = {"transformer", "transformer_2", "text_encoder", "text_encoder_2", "vae", "image_encoder"};
 
 std::string pipeline_component_list() {
     std::string out;
