@@ -219,9 +219,11 @@ bool check_tensors(component *c, const std::map<std::string, int64_t> &names) {
         return svg_err(
             false, "shape mismatch: tensor %s%s", first_mismatch.c_str(),
             mismatched.size() > 1 ? (" (and " + std::to_string(mismatched.size() - 1) + " more)").c_str() : "");
+    std::set<int64_t> named;  // all but the dropped ones
+    for (const auto &kv : names) named.insert(kv.second);
     std::vector<std::string> extra;
-    for (const auto &kv : names)
-        if (!used.count(kv.second)) extra.push_back(svg_safetensors_name(st, kv.second));
+    for (int64_t i = 0; i < svg_safetensors_n_tensors(st); i++)
+        if (named.count(i) && !used.count(i)) extra.push_back(svg_safetensors_name(st, i));
     if (!extra.empty())
         return svg_err(false, "%zu tensor%s of '%s' %s not part of a %s with this config: %s", extra.size(),
                        extra.size() > 1 ? "s" : "", c->input.c_str(), extra.size() > 1 ? "are" : "is", c->arch->cls,
