@@ -34,9 +34,13 @@ namespace fs = std::filesystem;
 
 // Every class the converter knows; a config's _class_name picks one, a
 // checkpoint without config is matched by its tensor names.
+// Where two classes read the same names, the first is what a file without
+// config becomes (LlamaModel; CLIPTextModel, which drops a projection).
 const svg_convert_arch *const k_archs[] = {&svg_convert_arch_wan,          &svg_convert_arch_umt5,
                                            &svg_convert_arch_t5,           &svg_convert_arch_wan_vae,
                                            &svg_convert_arch_clip_vision,  &svg_convert_arch_clip_vision_projection,
+                                           &svg_convert_arch_clip_text,    &svg_convert_arch_clip_text_projection,
+                                           &svg_convert_arch_llama,        &svg_convert_arch_llama_causal_lm,
                                            &svg_convert_arch_cogvideox,    &svg_convert_arch_cogvideox_vae,
                                            &svg_convert_arch_hunyuan,      &svg_convert_arch_hunyuan_vae};
 
@@ -65,6 +69,7 @@ struct component {
     std::unique_ptr<svg_safetensors, st_free> st;  // null with random weights
     std::vector<int64_t> src_index;                // per param: its (first) tensor in st
     std::vector<std::vector<svg_convert_rows>> pieces;  // per param: where its rows come from
+    std::vector<std::string> dropped;              // checkpoint tensors the network does not use
     svg_type weight_type = SVG_TYPE_F32;           // type of the LINEAR params
 };
 
@@ -172,9 +177,14 @@ bool map_names(component *c, std::vector<std::vector<svg_convert_target>> *names
     }
     if (!c->arch) return svg_err(false, "unknown architecture: %s", why.c_str());
     names->resize((size_t)n);
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
+        if (mapped[i].empty()) {  // left out (an empty target list)
+            c->dropped.push_back(svg_safetensors_name(c->st.get(), i));
+            continue;
+        }
         if (!svg_convert_targets(mapped[i], &(*names)[(size_t)i]))
             return svg_err(false, "tensor '%s': %s", svg_safetensors_name(c->st.get(), i), svg_last_error());
+    }
     return true;
 }
 
@@ -197,6 +207,7 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
     };
     for (size_t src = 0; src < names.size(); src++) {
         const std::vector<svg_convert_target> &targets = names[src];
+        if (targets.empty()) continue;  // dropped
         std::vector<int64_t> shape((size_t)svg_safetensors_n_dims(st, (int64_t)src));
         svg_safetensors_shape(st, (int64_t)src, shape.data());
         const bool stacked = targets.size() > 1 || targets[0].parts > 1;
@@ -250,9 +261,9 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
         return svg_err(
             false, "shape mismatch: tensor %s%s", first_mismatch.c_str(),
             mismatched.size() > 1 ? (" (and " + std::to_string(mismatched.size() - 1) + " more)").c_str() : "");
-    std::vector<std::string> extra;
-    for (int64_t i = 0; i < svg_safetensors_n_tensors(st); i++)
-        if (!used.count(i)) extra.push_back(svg_safetensors_name(st, i));
+    std::vector<std::string> extra;  // neither dropped nor used
+    for (size_t i = 0; i < names.size(); i++)
+        if (!names[i].empty() && !used.count((int64_t)i)) extra.push_back(svg_safetensors_name(st, (int64_t)i));
     if (!extra.empty())
         return svg_err(false, "%zu tensor%s of '%s' %s not part of a %s with this config: %s", extra.size(),
                        extra.size() > 1 ? "s" : "", c->input.c_str(), extra.size() > 1 ? "are" : "is", c->arch->cls,
@@ -470,8 +481,15 @@ bool fill_param(void *user, void *dst, size_t size) {
 
 // ------------------------------------------------------------ metadata
 
-// One config.json value as svg.<component>.<key> (models/model-file.h).
+// One config.json value as svg.<component>.<key> (models/model-file.h); a
+// nested object's entries as <key>.<sub> (transformers' rope_parameters:
+// svg.text_encoder.rope_parameters.rope_theta), nulls left out.
 bool set_config_kv(svg_gguf_writer *w, const std::string &key, const json &v) {
+    if (v.is_object()) {
+        for (const auto &kv : v.items())
+            if (!kv.key().empty() && !kv.value().is_null() && !set_config_kv(w, key + "." + kv.key(), kv.value())) return false;
+        return true;
+    }
     const char *k = key.c_str();
     if (v.is_boolean()) return svg_gguf_writer_set_bool(w, k, v.get<bool>());
     if (v.is_number_integer()) return svg_gguf_writer_set_i64(w, k, v.get<int64_t>());
@@ -758,6 +776,9 @@ bool convert(const svg_convert_options &opt) {
         log(c.name + ": " + c.arch->cls + " from " + c.input + (c.scheme.empty() ? "" : " (" + c.scheme + " naming)") +
             ", config " + c.config_from + ", " + std::to_string(c.params.size()) + " tensors, linear weights " +
             svg_type_name(c.weight_type));
+        if (!c.dropped.empty())
+            log("note: " + c.name + ": " + std::to_string(c.dropped.size()) + " tensor" + (c.dropped.size() > 1 ? "s" : "") +
+                " of " + c.input + " left out (not part of a " + c.arch->cls + "): " + name_list(c.dropped));
     }
 
     std::unique_ptr<svg_gguf_writer, writer_free> w(svg_gguf_writer_new());
@@ -814,14 +835,16 @@ const char *svg_convert_usage(void) {
            "\n"
            "INPUT: a diffusers model folder (config.json + *.safetensors, sharded or not), a\n"
            "pipeline folder (model_index.json, or sub-folders: its transformer/, text_encoder/,\n"
-           "vae/ and image_encoder/ all go into the file, with tokenizer/ and scheduler/), or a\n"
-           "single-file checkpoint (original Wan or ComfyUI naming; its config is inferred from\n"
-           "the tensor shapes unless --config is given). What INPUT is (transformer, text encoder,\n"
-           "VAE, image encoder) is read from its config's class, or from a single file's tensor names.\n"
+           "text_encoder_2/, vae/ and image_encoder/ all go into the file, with tokenizer/ and\n"
+           "scheduler/), or a single-file checkpoint (original Wan or ComfyUI naming; its config\n"
+           "is inferred from the tensor shapes unless --config is given). What INPUT is\n"
+           "(transformer, text encoder, VAE, image encoder) is read from its config's class, or\n"
+           "from a single file's tensor names.\n"
            "\n"
            "  -o, --output FILE   model file to write\n"
            "  -c, --config FILE   config.json to use instead of the folder's or the inferred one\n"
            "      --component C   the slot INPUT fills: transformer, text_encoder, vae, image_encoder\n"
+           "                      (numbered for a second one: text_encoder_2 holds HunyuanVideo's CLIP)\n"
            "                      (default: the one its class fills; a contradicting one is an error;\n"
            "                      with a pipeline folder: convert only that sub-folder)\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
@@ -845,7 +868,7 @@ const char *svg_convert_usage(void) {
 namespace {
 
 // The sub-folders of a diffusers pipeline folder that svg.cpp converts.
-const char *const k_pipeline_components[] = {"transformer", "transformer_2", "text_encoder", "vae", "image_encoder"};
+const char *const k_pipeline_components[] = {"transformer", "transformer_2", "text_encoder", "text_encoder_2", "vae", "image_encoder"};
 
 std::string pipeline_component_list() {
     std::string out;

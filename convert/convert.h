@@ -96,7 +96,8 @@ struct svg_convert_arch {
     const char *component;  // the slot it fills: transformer, text_encoder, vae, image_encoder
     // Map checkpoint tensor names (any "model.diffusion_model." prefix already
     // stripped) to diffusers names, one for one; names the scheme does not
-    // know are passed through (validation reports them). false + error when
+    // know are passed through (validation reports them), an empty name drops
+    // a tensor the network does not use (a language-model head; logged). false + error when
     // the names follow none of the class's naming schemes. *scheme: a word for
     // the log ("diffusers", "original").
     bool (*rename)(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme);
@@ -186,6 +187,10 @@ extern const svg_convert_arch svg_convert_arch_wan;
 extern const svg_convert_arch svg_convert_arch_wan_vae;  // Wan 2.1 VAE (convert-wan-vae.cpp)
 extern const svg_convert_arch svg_convert_arch_umt5, svg_convert_arch_t5;  // umT5 / T5 v1.1 encoders (convert-umt5.cpp)
 extern const svg_convert_arch svg_convert_arch_clip_vision, svg_convert_arch_clip_vision_projection;  // CLIP vision towers (convert-clip.cpp)
+// CLIP text towers (convert-clip.cpp; HunyuanVideo's text_encoder_2)
+extern const svg_convert_arch svg_convert_arch_clip_text, svg_convert_arch_clip_text_projection;
+// Llama text tower (convert-llama.cpp; HunyuanVideo's text_encoder)
+extern const svg_convert_arch svg_convert_arch_llama, svg_convert_arch_llama_causal_lm;
 // CogVideoX 1.5 transformer and VAE (convert-cogvideox.cpp)
 extern const svg_convert_arch svg_convert_arch_cogvideox, svg_convert_arch_cogvideox_vae;
 // HunyuanVideo transformer (convert-hunyuan.cpp) and VAE (convert-hunyuan-vae.cpp)

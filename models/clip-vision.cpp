@@ -4,6 +4,7 @@
 //   pre_layrnorm → layers of [LayerNorm → self-attention (biased q/k/v/out,
 //   scale 1/√head_dim), residual; LayerNorm → fc1 → activation → fc2,
 //   residual], stopping after the penultimate layer.
+// The encoder layer is shared with the text tower (models/clip-text.cpp).
 // Tensor names are transformers' without the "vision_model." prefix
 // (convert/convert-clip.cpp strips it).
 #include "models/clip-vision.h"
@@ -19,47 +20,40 @@ using T = svg_tensor;
 
 std::string layer_prefix(int64_t i) { return "encoder.layers." + std::to_string(i) + "."; }
 
-struct builder {
+struct layer_builder {
     svg_context *ctx;
-    const clip_vision &m;
+    const clip_layer_config &c;
+    const svg_component_weights &w;
 
-    T *W(const std::string &name) const { return m.w.get(name); }
     T *linear(T *x, const std::string &name) const {
-        return svg_linear(ctx, x, W(name + ".weight"), W(name + ".bias"));
+        return svg_linear(ctx, x, w.get(name + ".weight"), w.get(name + ".bias"));
     }
     T *layer_norm(T *x, const std::string &name) const {
-        return svg_layer_norm(ctx, x, W(name + ".weight"), W(name + ".bias"), m.eps);
+        return svg_layer_norm(ctx, x, w.get(name + ".weight"), w.get(name + ".bias"), c.eps);
     }
 
     T *activation(T *x) const {
-        switch (m.act) {
-            case clip_vision::ACT_GELU: return svg_gelu(ctx, x);
-            case clip_vision::ACT_GELU_TANH: return svg_gelu_tanh(ctx, x);
-            case clip_vision::ACT_QUICK_GELU: break;
+        switch (c.act) {
+            case CLIP_ACT_GELU: return svg_gelu(ctx, x);
+            case CLIP_ACT_GELU_TANH: return svg_gelu_tanh(ctx, x);
+            case CLIP_ACT_QUICK_GELU: break;
         }
         return svg_mul(ctx, x, svg_sigmoid(ctx, svg_scale(ctx, x, 1.702f, 0.0f)));
     }
 
-    T *self_attention(T *x, const std::string &p) const {
+    T *self_attention(T *x, T *key_mask, bool causal, const std::string &p) const {
         const int perm[4] = {0, 2, 1, 3};
-        const int64_t head_dim = m.hidden / m.heads;
+        const int64_t head_dim = c.hidden / c.heads;
         auto heads = [&](T *y) {
             if (!y) return (T *)nullptr;
-            const int64_t ne[4] = {y->ne[0], y->ne[1], m.heads, head_dim};
+            const int64_t ne[4] = {y->ne[0], y->ne[1], c.heads, head_dim};
             return svg_permute(ctx, svg_reshape(ctx, y, 4, ne), perm);
         };
         T *o = svg_attention(ctx, heads(linear(x, p + "q_proj")), heads(linear(x, p + "k_proj")),
-                             heads(linear(x, p + "v_proj")), nullptr, nullptr, 1.0f / std::sqrt((float)head_dim),
-                             false);
+                             heads(linear(x, p + "v_proj")), nullptr, key_mask, 1.0f / std::sqrt((float)head_dim),
+                             causal);
         if (!o) return nullptr;
-        return linear(svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], m.hidden), p + "out_proj");
-    }
-
-    T *layer(T *h, int64_t i) const {
-        const std::string p = layer_prefix(i);
-        h = svg_add(ctx, h, self_attention(layer_norm(h, p + "layer_norm1"), p + "self_attn."));
-        T *ff = linear(activation(linear(layer_norm(h, p + "layer_norm2"), p + "mlp.fc1")), p + "mlp.fc2");
-        return svg_add(ctx, h, ff);
+        return linear(svg_reshape_3d(ctx, o, o->ne[0], o->ne[1], c.hidden), p + "out_proj");
     }
 };
 
@@ -76,6 +70,23 @@ bool check_shape(const clip_vision &m, const std::string &name, std::initializer
 
 }  // namespace
 
+bool clip_activation_parse(const std::string &act, const char *component, clip_activation *out) {
+    if (act == "quick_gelu") *out = CLIP_ACT_QUICK_GELU;
+    else if (act == "gelu") *out = CLIP_ACT_GELU;
+    else if (act == "gelu_new" || act == "gelu_pytorch_tanh") *out = CLIP_ACT_GELU_TANH;
+    else return svg_err(false, "%s: hidden_act '%s' not supported", component, act.c_str());
+    return true;
+}
+
+svg_tensor *clip_encoder_layer(svg_context *ctx, const clip_layer_config &c, const svg_component_weights &w, svg_tensor *h,
+                               int64_t i, svg_tensor *key_mask, bool causal) {
+    const layer_builder b{ctx, c, w};
+    const std::string p = layer_prefix(i);
+    h = svg_add(ctx, h, b.self_attention(b.layer_norm(h, p + "layer_norm1"), key_mask, causal, p + "self_attn."));
+    T *ff = b.linear(b.activation(b.linear(b.layer_norm(h, p + "layer_norm2"), p + "mlp.fc1")), p + "mlp.fc2");
+    return svg_add(ctx, h, ff);
+}
+
 bool clip_vision_load(const svg_gguf *f, svg_backend *be, clip_vision *m) {
     svg_component_config c;
     if (!svg_component_config_open(f, "image_encoder", &c)) return false;
@@ -91,11 +102,7 @@ bool clip_vision_load(const svg_gguf *f, svg_backend *be, clip_vision *m) {
         return false;
     m->channels = c.int_or("num_channels", 3);
     m->eps = (float)eps;
-    // the names transformers' ACT2FN maps to these functions
-    if (act == "quick_gelu") m->act = clip_vision::ACT_QUICK_GELU;
-    else if (act == "gelu") m->act = clip_vision::ACT_GELU;
-    else if (act == "gelu_new" || act == "gelu_pytorch_tanh") m->act = clip_vision::ACT_GELU_TANH;
-    else return svg_err(false, "image_encoder: hidden_act '%s' not supported", act.c_str());
+    if (!clip_activation_parse(act, "image_encoder", &m->act)) return false;
     if (m->layers < 2 || m->heads < 1 || m->hidden % m->heads || m->patch < 1 || m->image_size % m->patch)
         return svg_err(false, "image_encoder: bad config (%lld layers, hidden %lld, %lld heads, patch %lld, image %lld)",
                        (long long)m->layers, (long long)m->hidden, (long long)m->heads, (long long)m->patch,
@@ -122,15 +129,16 @@ svg_tensor *clip_vision_forward(svg_context *ctx, const clip_vision &m, svg_tens
                             svg_shape_string(x).c_str(), (long long)m.channels, (long long)m.image_size,
                             (long long)m.image_size);
     const int64_t B = x->ne[0], n_patches = (m.image_size / m.patch) * (m.image_size / m.patch);
-    builder b{ctx, m};
+    const clip_layer_config lc{m.hidden, m.heads, m.eps, m.act};
+    const layer_builder b{ctx, lc, m.w};
 
     const int stride[2] = {(int)m.patch, (int)m.patch}, pad[4] = {0, 0, 0, 0};
-    T *patches = svg_conv2d(ctx, x, b.W("embeddings.patch_embedding.weight"), nullptr, stride, pad);
+    T *patches = svg_conv2d(ctx, x, m.w.get("embeddings.patch_embedding.weight"), nullptr, stride, pad);
     patches = svg_cont(ctx, svg_transpose(ctx, svg_reshape_3d(ctx, patches, B, m.hidden, n_patches), 1, 2));
     const int64_t reps[3] = {B, 1, 1};
-    T *cls = svg_repeat(ctx, svg_reshape_3d(ctx, b.W("embeddings.class_embedding"), 1, 1, m.hidden), reps);
-    T *h = svg_add(ctx, svg_concat(ctx, cls, patches, 1), b.W("embeddings.position_embedding.weight"));
+    T *cls = svg_repeat(ctx, svg_reshape_3d(ctx, m.w.get("embeddings.class_embedding"), 1, 1, m.hidden), reps);
+    T *h = svg_add(ctx, svg_concat(ctx, cls, patches, 1), m.w.get("embeddings.position_embedding.weight"));
     h = b.layer_norm(h, "pre_layrnorm");
-    for (int64_t i = 0; i + 1 < m.layers; i++) h = b.layer(h, i);
+    for (int64_t i = 0; i + 1 < m.layers; i++) h = clip_encoder_layer(ctx, lc, m.w, h, i, nullptr, false);
     return h;
 }

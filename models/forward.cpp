@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "models/clip-text.h"
 #include "models/clip-vision.h"
 #include "models/cogvideox-pipeline.h"
 #include "models/cogvideox.h"
 #include "models/hunyuan-pipeline.h"
 #include "models/hunyuan-vae.h"
 #include "models/hunyuan.h"
+#include "models/llama.h"
 #include "models/umt5.h"
 #include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
@@ -116,27 +118,90 @@ bool forward_transformer(const svg_gguf *f, svg_backend *be, enum svg_type act, 
     return compute(be, ctx, text ? wan_transformer_forward(ctx, m, x, t, text, image, act, &host) : nullptr, host, "out", out);
 }
 
-// text_encoder: input_ids [B, L] (+ attention_mask) → last_hidden_state
-bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const svg_safetensors *inputs, svg_forward_result *out) {
+// Compute the last of `outputs` (name, tensor) and read every one: the
+// others are marked as outputs so the planner keeps them. Frees the context.
+bool compute_all(svg_backend *be, svg_context *ctx, const std::vector<std::pair<std::string, svg_tensor *>> &outputs,
+                 const svg_host_inputs &host, svg_forward_result *out) {
+    for (const auto &o : outputs)
+        if (!o.second) {
+            svg_context_free(ctx);
+            return false;
+        }
+    for (const auto &o : outputs) svg_set_output(o.second);
+    svg_gallocr *ga = svg_gallocr_new(be);
+    std::vector<float> last;
+    bool ok = svg_compute_to_host(be, ga, ctx, outputs.back().second, host, &last);
+    for (size_t i = 0; ok && i < outputs.size(); i++) {
+        const svg_tensor *y = outputs[i].second;
+        svg_forward_tensor &t = add_output(out, outputs[i].first);
+        t.shape.assign(y->ne, y->ne + y->n_dims);
+        if (i + 1 == outputs.size()) {
+            t.values = std::move(last);
+        } else {
+            t.values.resize((size_t)svg_nelements(y));
+            ok = svg_tensor_get_f32(y, t.values.data(), (int64_t)t.values.size());
+        }
+    }
+    svg_gallocr_free(ga);
+    svg_context_free(ctx);
+    return ok;
+}
+
+// text_encoder, text_encoder_2: input_ids [B, L] (+ attention_mask) →
+//   umT5 / T5: last_hidden_state
+//   Llama: hidden_states.0 … hidden_states.<layers> (HunyuanVideo takes the third from last)
+//   CLIP text: last_hidden_state, pooler_output (text_embeds with a projection)
+bool forward_text_encoder(const svg_gguf *f, svg_backend *be, const std::string &component, const svg_safetensors *inputs,
+                          svg_forward_result *out) {
     const int64_t i = svg_safetensors_find(inputs, "input_ids");
     if (i < 0) return svg_err(false, "input 'input_ids' not found in the inputs file");
     if (svg_safetensors_n_dims(inputs, i) != 2) return svg_err(false, "input_ids must be [B, L]");
-    umt5_encoder m;
-    if (!umt5_load(f, be, &m)) return false;
     int64_t ne[2];
     svg_safetensors_shape(inputs, i, ne);
     std::vector<int64_t> ids64((size_t)svg_safetensors_nelements(inputs, i));
     if (!svg_safetensors_read_i64(inputs, i, ids64.data(), (int64_t)ids64.size())) return false;
+    auto to_ids = [&](int64_t vocab, std::vector<int32_t> *ids) {
+        for (int64_t v : ids64) {
+            if (v < 0 || v >= vocab)
+                return svg_err(false, "input_ids: token id %lld outside the vocabulary of %lld", (long long)v, (long long)vocab);
+            ids->push_back((int32_t)v);
+        }
+        return true;
+    };
+    const char *cls_c = svg_gguf_get_string(f, ("svg." + component + ".class").c_str());
+    const std::string cls = cls_c ? cls_c : "";
     std::vector<int32_t> ids;
-    for (int64_t v : ids64) {
-        if (v < 0 || v >= m.vocab) return svg_err(false, "input_ids: token id %lld outside the vocabulary of %lld", (long long)v, (long long)m.vocab);
-        ids.push_back((int32_t)v);
-    }
-    svg_context *ctx = svg_context_new(true);
+    svg_context *ctx = nullptr;
     svg_host_inputs host;
+    auto read_mask = [&]() { return has(inputs, "attention_mask") ? read_input(ctx, inputs, "attention_mask", false, &host) : nullptr; };
+    if (cls == "CLIPTextModel" || cls == "CLIPTextModelWithProjection") {
+        clip_text m;
+        if (!clip_text_load(f, component.c_str(), be, &m) || !to_ids(m.vocab, &ids)) return false;
+        ctx = svg_context_new(true);
+        const clip_text_output y = clip_text_forward(ctx, m, ids.data(), ne[0], ne[1], read_mask(), &host);
+        return compute_all(be, ctx, {{"last_hidden_state", y.last_hidden_state}, {m.projection_dim ? "text_embeds" : "pooler_output", y.pooled}},
+                           host, out);
+    }
+    if (cls == "LlamaModel" || cls == "LlamaForCausalLM") {
+        llama_model m;
+        if (component != "text_encoder") return svg_err(false, "%s: a Llama text encoder is read from text_encoder", component.c_str());
+        if (!llama_load(f, be, &m) || !to_ids(m.vocab, &ids)) return false;
+        ctx = svg_context_new(true);
+        std::vector<svg_tensor *> states;
+        if (!llama_forward(ctx, m, host.add_i32(ctx, 2, ne, ids, "input_ids"), read_mask(), m.layers, &host, &states)) {
+            svg_context_free(ctx);
+            return false;
+        }
+        std::vector<std::pair<std::string, svg_tensor *>> outputs;
+        for (size_t k = 0; k < states.size(); k++) outputs.emplace_back("hidden_states." + std::to_string(k), states[k]);
+        return compute_all(be, ctx, outputs, host, out);
+    }
+    if (component != "text_encoder") return svg_err(false, "%s: no text encoder forward for class '%s'", component.c_str(), cls.c_str());
+    umt5_encoder m;
+    if (!umt5_load(f, be, &m) || !to_ids(m.vocab, &ids)) return false;
+    ctx = svg_context_new(true);
     svg_tensor *idt = host.add_i32(ctx, 2, ne, ids, "input_ids");
-    svg_tensor *mask = nullptr;
-    if (has(inputs, "attention_mask")) mask = read_input(ctx, inputs, "attention_mask", false, &host);
+    svg_tensor *mask = read_mask();
     return compute(be, ctx, idt ? umt5_forward(ctx, m, idt, mask, &host) : nullptr, host, "last_hidden_state", out);
 }
 
@@ -371,11 +436,11 @@ bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_opti
 }  // namespace
 
 const char *svg_forward_components(void) {
-    return "transformer, text_encoder, image_encoder, vae_decode, vae_encode, vae, pipeline, tokenizer";
+    return "transformer, text_encoder, text_encoder_2, image_encoder, vae_decode, vae_encode, vae, pipeline, tokenizer";
 }
 
 bool svg_forward_is_component(const std::string &name) {
-    for (const char *c : {"transformer", "text_encoder", "image_encoder", "vae_decode", "vae_encode", "vae", "pipeline", "tokenizer"})
+    for (const char *c : {"transformer", "text_encoder", "text_encoder_2", "image_encoder", "vae_decode", "vae_encode", "vae", "pipeline", "tokenizer"})
         if (name == c) return true;
     return false;
 }
@@ -384,7 +449,7 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
                            const svg_forward_options &opt, const svg_safetensors *inputs, svg_forward_result *out) {
     out->outputs.clear();
     if (component == "transformer") return forward_transformer(f, be, opt.act, inputs, out);
-    if (component == "text_encoder") return forward_text_encoder(f, be, inputs, out);
+    if (component == "text_encoder" || component == "text_encoder_2") return forward_text_encoder(f, be, component, inputs, out);
     if (component == "image_encoder") return forward_image_encoder(f, be, inputs, out);
     if (component == "vae") return forward_vae(f, be, "", inputs, out);
     if (component == "vae_decode") return forward_vae(f, be, "decode", inputs, out);
