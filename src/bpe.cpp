@@ -456,8 +456,9 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
             if (jbool(a, "single_word", false))
                 return svg_err(false, "tokenizer.json: added token '%.64s': single_word is not supported",
                                content->get<std::string>().c_str());
-            added_token t{content->get<std::string>(), "", (int32_t)id, jbool(a, "special", false), jbool(a, "lstrip", false),
-                          jbool(a, "rstrip", false), jbool(a, "normalized", !jbool(a, "special", false))};
+            // tokenizers' default: special tokens are matched in the raw text, others normalized
+            added_token t{content->get<std::string>(), "", (int32_t)id, jbool(a, "lstrip", false), jbool(a, "rstrip", false),
+                          jbool(a, "normalized", !jbool(a, "special", false))};
             is_token_[(size_t)id] = true;
             added_.push_back(std::move(t));
         }
@@ -597,6 +598,7 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
         if (!add_pre_tokenizer(*n)) return false;
 
     // post-processor: the special ids around a single sequence
+    auto token_of = [&](const json &v, int64_t *id) { return jid(v, (int64_t)tokens_.size(), id) && is_token_[(size_t)*id]; };
     std::function<bool(const json &)> add_post = [&](const json &n) -> bool {
         const std::string t = jstr(n, "type");
         step st{};
@@ -613,7 +615,7 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
             for (const char *key : {"cls", "sep"}) {
                 const json *v = jget(n, key);
                 int64_t id;
-                if (!v || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() || !jid((*v)[1], (int64_t)tokens_.size(), &id))
+                if (!v || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() || !token_of((*v)[1], &id))
                     return svg_err(false, "tokenizer.json: %s: malformed %s", t.c_str(), key);
                 (key[0] == 'c' ? st.before : st.after).push_back((int32_t)id);
             }
@@ -637,7 +639,7 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
                     return svg_err(false, "tokenizer.json: TemplateProcessing: special token '%.64s' undefined", name.c_str());
                 for (const json &idv : *ids) {
                     int64_t id;
-                    if (!jid(idv, (int64_t)tokens_.size(), &id))
+                    if (!token_of(idv, &id))
                         return svg_err(false, "tokenizer.json: TemplateProcessing: '%.64s' has an id out of range", name.c_str());
                     (seen_a ? st.after : st.before).push_back((int32_t)id);
                 }
@@ -877,9 +879,15 @@ namespace {
 // `gap`, each match to `hit`.
 template <typename Gap, typename Hit>
 void split_added(std::string_view s, const std::vector<const svg_bpe_tokenizer::added_token *> &tokens, Gap gap, Hit hit) {
+    bool first_byte[256] = {};
+    for (const auto *t : tokens) first_byte[(uint8_t)t->match[0]] = true;
     size_t done = 0;  // end of the last split
     for (size_t i = 0; i < s.size();) {
         const svg_bpe_tokenizer::added_token *best = nullptr;
+        if (!first_byte[(uint8_t)s[i]]) {
+            i++;
+            continue;
+        }
         for (const auto *t : tokens)
             if (s.compare(i, t->match.size(), t->match) == 0 && (!best || t->match.size() > best->match.size())) best = t;
         if (!best) {
@@ -916,7 +924,8 @@ std::vector<int32_t> svg_bpe_tokenizer::encode(std::string_view text, bool add_s
     if (!loaded()) return ids;
     const std::string valid = lossy(text);
     std::vector<const added_token *> raw, normalized;
-    for (const added_token &a : added_) (a.normalized ? normalized : raw).push_back(&a);
+    for (const added_token &a : added_)
+        if (!a.match.empty()) (a.normalized ? normalized : raw).push_back(&a);  // one normalized to nothing never matches
     auto hit = [&](const added_token &a) { ids.push_back(a.id); };
     split_added(valid, raw, [&](std::string_view piece) {
         split_added(normalize(piece), normalized, [&](std::string_view p) { encode_piece(p, &ids); }, hit);

@@ -21,7 +21,10 @@
 // decode follows tokenizers' decode(ids, skip_special_tokens=False) with
 // the ByteLevel and BPEDecoder decoders (or a Sequence of them).
 // Other component types, patterns or flags (single_word, dropout) are
-// refused at load with an error naming them.
+// refused at load with an error naming them. The Unicode data (letters,
+// numbers, lowercase, NFC) is Python's unicodedata of the version named in
+// unicode-tables.inc; tokenizers' own may be newer, which matters only for
+// characters assigned since.
 //
 // Errors never abort: a failing call returns false / an empty result and sets
 // svg_last_error(). Hostile input (corrupt json, invalid UTF-8 text — encoded
@@ -65,7 +68,7 @@ struct svg_bpe_tokenizer {
     struct added_token {
         std::string content, match;  // match: content, normalized when `normalized`
         int32_t id;
-        bool special, lstrip, rstrip, normalized;
+        bool lstrip, rstrip, normalized;
     };
     // a normalizer, pre-tokenizer, post-processor or decoder step
     struct step {

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -283,6 +285,26 @@ TEST(BpeTokenizer, BpeOptions) {
     ASSERT_GE(t.token_id("cat</w>"), 0);
     ASSERT_TRUE(t.decode({t.token_id("a</w>"), t.token_id("cat</w>")}, &out));
     EXPECT_EQ(out, "a cat");
+}
+
+TEST(BpeTokenizer, AddedTokenNormalizedToNothing) {
+    // a normalized added token whose normalized form is empty never matches (and does not hang)
+    auto with_replace = [](bool add_token) {
+        return edited("clip", [add_token](json &j) {
+            j["normalizer"]["normalizers"].push_back({{"type", "Replace"}, {"pattern", {{"String", "q"}}}, {"content", ""}});
+            if (add_token)
+                j["added_tokens"].push_back({{"id", 0}, {"content", "q"}, {"single_word", false}, {"lstrip", false},
+                                             {"rstrip", false}, {"normalized", true}, {"special", false}});
+        });
+    };
+    const std::string a = with_replace(true), b = with_replace(false);
+    svg_bpe_tokenizer ta, tb;
+    ASSERT_TRUE(ta.load_hf_json(a.data(), a.size())) << svg_last_error();
+    ASSERT_TRUE(tb.load_hf_json(b.data(), b.size())) << svg_last_error();
+    for (const char *text : {"q", "a quick quiz", "qqq q"}) {
+        EXPECT_EQ(ta.encode(text, true), tb.encode(text, true)) << text;
+        EXPECT_EQ(ta.encode(text, true).size(), tb.encode(std::string(text) + "q", true).size()) << text;
+    }
 }
 
 TEST(BpeTokenizer, ThreadsAgree) {
