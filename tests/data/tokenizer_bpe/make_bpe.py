@@ -105,6 +105,9 @@ def texts():
         "ÿþý", "\u0000", "\u007f\u0080\u00ff", "한국어 텍스트", "漢字かなカナ", "ｶﾀｶﾅ", "ǈubljana",
         "A" * 300, "ab" * 200, "1" * 50, "!" * 40, " " * 30 + "x", "\n" * 10,
         "mIxEd CaSe WoRdS", "don't DON'T Don'T", "a'b'c", "''s", "It's, it'S, IT's",
+        # regex corners: (?i) folding, whitespace lookahead, non-ASCII numbers and marks
+        "'ſx", "'Sx", "'Kx", "x  \n\t y", "a  b", "a  b", "  \n  \n x", "!!!\n\n\nabc", " ?? x",
+        "\t\tfoo", "foo \t", "12345 678", "٣٤٥ ½ Ⅻ", "x́y ́", "a'b'LL'Ve", "\r\r\n \r",
     ]
     words = [p.split() for p in PROMPTS + CORPUS[:8]]
     # pairs of prompt fragments: more word boundaries, punctuation and script mixes
