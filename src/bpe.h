@@ -22,9 +22,8 @@
 // the ByteLevel and BPEDecoder decoders (or a Sequence of them).
 // Other component types, patterns or flags (single_word, dropout) are
 // refused at load with an error naming them. The Unicode data (letters,
-// numbers, lowercase, NFC) is Python's unicodedata of the version named in
-// unicode-tables.inc; tokenizers' own may be newer, which matters only for
-// characters assigned since.
+// numbers, lowercase, NFC) is that of tokenizers 0.23: Unicode 16.0, and
+// 17.0's case pairs (see unicode/make_unicode_tables.py).
 //
 // Errors never abort: a failing call returns false / an empty result and sets
 // svg_last_error(). Hostile input (corrupt json, invalid UTF-8 text — encoded
