@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "svg.h"
+#include "utf8.h"
 
 namespace {
 
@@ -21,63 +22,7 @@ const char kSpaceSymbol[] = "\xe2\x96\x81";  // U+2581
 const char kReplacementChar[] = "\xEF\xBF\xBD";
 constexpr float kUnkPenalty = 10.0f;
 
-// ------------------------------------------------------------------ UTF-8
-
-inline size_t one_char_len(uint8_t c) { return (size_t) "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[c >> 4]; }
-inline bool is_trail(uint8_t c) { return (c & 0xC0) == 0x80; }
-inline bool valid_cp(uint32_t c) { return c < 0xD800 || (c >= 0xE000 && c <= 0x10FFFF); }
-
-// SentencePiece's DecodeUTF8: a structurally invalid sequence (bad lead or
-// trail byte, overlong form, surrogate, > U+10FFFF, truncated) is one byte.
-uint32_t decode_utf8(const char *s, size_t n, size_t *mblen, bool *valid) {
-    const uint8_t *b = (const uint8_t *)s;
-    *valid = true;
-    if (b[0] < 0x80) {
-        *mblen = 1;
-        return b[0];
-    } else if (n >= 2 && (b[0] & 0xE0) == 0xC0) {
-        uint32_t cp = ((b[0] & 0x1Fu) << 6) | (b[1] & 0x3Fu);
-        if (is_trail(b[1]) && cp >= 0x80 && valid_cp(cp)) {
-            *mblen = 2;
-            return cp;
-        }
-    } else if (n >= 3 && (b[0] & 0xF0) == 0xE0) {
-        uint32_t cp = ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
-        if (is_trail(b[1]) && is_trail(b[2]) && cp >= 0x800 && valid_cp(cp)) {
-            *mblen = 3;
-            return cp;
-        }
-    } else if (n >= 4 && (b[0] & 0xF8) == 0xF0) {
-        uint32_t cp = ((b[0] & 0x07u) << 18) | ((b[1] & 0x3Fu) << 12) | ((b[2] & 0x3Fu) << 6) | (b[3] & 0x3Fu);
-        if (is_trail(b[1]) && is_trail(b[2]) && is_trail(b[3]) && cp >= 0x10000 && valid_cp(cp)) {
-            *mblen = 4;
-            return cp;
-        }
-    }
-    *mblen = 1;
-    // SentencePiece counts an encoded U+FFFD as valid; a decoding error is not
-    *valid = false;
-    return 0xFFFD;
-}
-
-void append_utf8(std::string &out, uint32_t c) {
-    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
-    if (c < 0x80) {
-        out += (char)c;
-    } else if (c < 0x800) {
-        out += (char)(0xC0 | (c >> 6));
-        out += (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += (char)(0xE0 | (c >> 12));
-        out += (char)(0x80 | ((c >> 6) & 0x3F));
-        out += (char)(0x80 | (c & 0x3F));
-    } else {
-        out += (char)(0xF0 | (c >> 18));
-        out += (char)(0x80 | ((c >> 12) & 0x3F));
-        out += (char)(0x80 | ((c >> 6) & 0x3F));
-        out += (char)(0x80 | (c & 0x3F));
-    }
-}
+using namespace svg_utf8;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
 bool ends_with(std::string_view s, std::string_view p) {
