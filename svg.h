@@ -665,6 +665,8 @@ struct svg_gen_params {
     int frames;                  /* 4k + 1 (CogVideoX 1.5: 8k + 1) */
     int steps;
     float cfg;                   /* classifier-free guidance; <= 1: off (no negative prompt pass) */
+    float embedded_cfg;          /* guidance-distilled models (HunyuanVideo): the guidance the transformer
+                                  * is given (one forward per step); cfg is then true CFG, off by default */
     float shift;                 /* flow shift (flow-matching models) */
     enum svg_sampler sampler;
     uint64_t seed;               /* noise drawn on the CPU: the same video on every backend */
@@ -688,10 +690,13 @@ struct svg_gen_params {
  * fps, the flow shift of the converted scheduler config (else 3.0), UniPC,
  * seed 42, the release's negative prompt; prompt "" and no image. CogVideoX
  * 1.5 files: 1360×768, 81 frames, 50 steps, cfg 6.0, the sampler of its
- * scheduler config (DDIM or DPM), negative prompt "". Sparse
- * VideoGen on for Wan 2.1 at density 0.3 with 64 rows; dense shares -1: the
+ * scheduler config (DDIM or DPM), negative prompt "". HunyuanVideo files:
+ * 1280×720, 129 frames, 50 steps, embedded guidance 6 with cfg 1 (off),
+ * Euler with the scheduler's shift (7), 24 fps, negative prompt "". Sparse
+ * VideoGen on at density 0.3 with 64 rows; dense shares -1: for Wan 2.1 the
  * first 25% of steps and 2.5% of layers below 1280×720 pixels, 20% and 3%
- * from there (the paper's Wan 2.1 settings). */
+ * from there (the paper's Wan 2.1 settings); CogVideoX and HunyuanVideo the
+ * first 25% of steps and no dense layers (the paper's settings for them). */
 struct svg_gen_params svg_gen_default_params(const struct svg_model *m);
 
 /* Bytes of the frames p produces: frames × height × width × 3; 0 + error when

@@ -3,6 +3,7 @@
 // parameter list for the config, and write one GGUF (models/model-file.h).
 #include "convert/convert.h"
 #include "models/model-file.h"
+#include "src/bpe.h"
 #include "src/tokenizer.h"
 
 #include <sys/mman.h>
@@ -700,17 +701,45 @@ bool svg_convert_rename_two_schemes(const std::vector<std::string> &names,
 
 namespace {
 
-// Store a tokenizer file after checking that it loads.
-bool add_tokenizer(svg_gguf_writer *w, const std::string &path) {
+bool read_file(const std::string &path, std::string *out) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) return svg_err(false, "tokenizer: cannot read '%s'", path.c_str());
-    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    const bool json = fs::path(path).extension() == ".json";
-    svg_tokenizer tok;
-    if (!(json ? tok.load_hf_json(bytes.data(), bytes.size()) : tok.load_spm(bytes.data(), bytes.size())))
-        return svg_err(false, "tokenizer '%s': %s", path.c_str(), std::string(svg_last_error()).c_str());
-    return svg_gguf_writer_set_str(w, "svg.tokenizer.format", json ? "hf_json" : "spm") &&
-           svg_gguf_writer_set_arr(w, "svg.tokenizer.model", SVG_GGUF_UINT8, bytes.data(), (int64_t)bytes.size());
+    if (!f) return svg_err(false, "cannot read '%s'", path.c_str());
+    out->assign((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return true;
+}
+
+// Store a tokenizer as svg.<key>.model + svg.<key>.format after checking that
+// it loads: spiece.model ("spm"), or a tokenizer.json ("hf_json") with a
+// Unigram or a BPE model. CLIP's slow files (vocab.json with merges.txt
+// beside it, or a folder of them) are stored as the tokenizer.json
+// transformers' CLIPTokenizerFast builds from them.
+bool add_tokenizer(svg_gguf_writer *w, const std::string &path, const char *key) {
+    fs::path p(path);
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) p = fs::is_regular_file(p / "tokenizer.json", ec) ? p / "tokenizer.json" : p / "vocab.json";
+    std::string bytes;
+    if (!read_file(p.string(), &bytes)) return svg_err(false, "tokenizer: %s", svg_last_error());
+    const bool json = p.extension() == ".json";
+    if (p.filename() == "vocab.json") {
+        std::string merges, tok_json;
+        if (!read_file((p.parent_path() / "merges.txt").string(), &merges))
+            return svg_err(false, "tokenizer '%s': a vocab.json needs merges.txt beside it (%s)", path.c_str(), svg_last_error());
+        if (!svg_bpe_clip_json_from_vocab_merges(bytes, merges, &tok_json))
+            return svg_err(false, "tokenizer '%s': %s", path.c_str(), std::string(svg_last_error()).c_str());
+        bytes = std::move(tok_json);
+    }
+    svg_tokenizer unigram;
+    svg_bpe_tokenizer bpe;
+    bool ok = json ? unigram.load_hf_json(bytes.data(), bytes.size()) : unigram.load_spm(bytes.data(), bytes.size());
+    if (!ok && json) {
+        const std::string unigram_error = svg_last_error();
+        ok = bpe.load_hf_json(bytes.data(), bytes.size());
+        if (!ok && unigram_error.find("only Unigram") == std::string::npos) svg_err(false, "%s", unigram_error.c_str());
+    }
+    if (!ok) return svg_err(false, "tokenizer '%s': %s", path.c_str(), std::string(svg_last_error()).c_str());
+    const std::string k = std::string("svg.") + key;
+    return svg_gguf_writer_set_str(w, (k + ".format").c_str(), json ? "hf_json" : "spm") &&
+           svg_gguf_writer_set_arr(w, (k + ".model").c_str(), SVG_GGUF_UINT8, bytes.data(), (int64_t)bytes.size());
 }
 
 // general.name from a path: the model's folder, not "transformer" or
@@ -788,9 +817,11 @@ bool convert(const svg_convert_options &opt) {
         name = opt.random ? name_from_path(opt.sources[0].config_path, comps[0].name) + "-random"
                           : name_from_path(opt.sources[0].path, comps[0].name);
     if (!set_metadata(w.get(), comps, name) || !add_generation_defaults(w.get(), comps)) return false;
-    if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path)) return false;
+    if (!opt.tokenizer_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_path, "tokenizer")) return false;
+    if (!opt.tokenizer_2_path.empty() && !add_tokenizer(w.get(), opt.tokenizer_2_path, "tokenizer_2")) return false;
     if (!opt.scheduler_config_path.empty() && !add_scheduler(w.get(), opt.scheduler_config_path)) return false;
     if (!opt.tokenizer_path.empty()) log("tokenizer: " + opt.tokenizer_path);
+    if (!opt.tokenizer_2_path.empty()) log("tokenizer_2: " + opt.tokenizer_2_path);
 
     size_t n_total = 0, done = 0;
     for (const component &c : comps) n_total += c.params.size();
@@ -851,6 +882,8 @@ const char *svg_convert_usage(void) {
            "      --vae P         add a VAE (folder or file) to the model file\n"
            "      --image-encoder P  add a CLIP image encoder (I2V) to the model file\n"
            "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
+           "      --tokenizer-2 F add text_encoder_2's tokenizer (tokenizer.json, or CLIP's vocab.json with\n"
+           "                      merges.txt beside it, or their folder)\n"
            "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
            "      --random        random weights for --config instead of a checkpoint; INPUT and\n"
@@ -951,6 +984,8 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&src.component)) return false;
         } else if (arg == "--tokenizer") {
             if (!value(&o.tokenizer_path)) return false;
+        } else if (arg == "--tokenizer-2") {
+            if (!value(&o.tokenizer_2_path)) return false;
         } else if (arg == "--text-encoder" || arg == "--vae" || arg == "--image-encoder") {
             svg_convert_source extra;
             extra.component = arg == "--vae" ? "vae" : arg == "--image-encoder" ? "image_encoder" : "text_encoder";
@@ -1029,6 +1064,13 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
         for (const char *t : {"tokenizer/spiece.model", "tokenizer/tokenizer.json"})
             if (fs::is_regular_file(fs::path(input) / t)) {
                 o.tokenizer_path = (fs::path(input) / t).string();
+                break;
+            }
+    if (pipeline && o.tokenizer_2_path.empty() &&
+        std::any_of(o.sources.begin(), o.sources.end(), [](const svg_convert_source &c) { return c.component == "text_encoder_2"; }))
+        for (const char *t : {"tokenizer_2/tokenizer.json", "tokenizer_2/vocab.json"})
+            if (fs::is_regular_file(fs::path(input) / t)) {
+                o.tokenizer_2_path = (fs::path(input) / t).string();
                 break;
             }
     if (!quiet) o.log = [](const std::string &s) { fprintf(stderr, "%s\n", s.c_str()); };

@@ -40,6 +40,9 @@ struct svg_convert_options {
     // svg.tokenizer.model (u8 array) + svg.tokenizer.format ("spm" / "hf_json").
     // Empty: none (a pipeline folder's tokenizer/ is found by the command line).
     std::string tokenizer_path;
+    // text_encoder_2's tokenizer (HunyuanVideo's CLIP): a tokenizer.json, or
+    // CLIP's vocab.json with merges.txt beside it, as svg.tokenizer_2.*.
+    std::string tokenizer_2_path;
     // scheduler_config.json: its scalar keys become svg.scheduler.* (sampler
     // defaults such as flow_shift). Empty: none.
     std::string scheduler_config_path;

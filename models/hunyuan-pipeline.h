@@ -9,8 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "models/clip-text.h"
 #include "models/denoise.h"
 #include "models/hunyuan.h"
+#include "models/llama.h"
+#include "src/bpe.h"
 
 // One prompt's conditioning: Llama embeddings [len × text_dim] with their
 // mask (1 = token), CLIP pooled [pooled_dim].
@@ -35,3 +38,24 @@ struct hunyuan_denoise_options : svg_denoise_options {
 };
 
 bool hunyuan_denoise(const hunyuan_transformer &m, svg_backend *be, hunyuan_denoise_inputs &in, const hunyuan_denoise_options &opt);
+
+// HunyuanVideo's prompt template (the release's, as diffusers' pipeline
+// has it): the prompt goes where "{}" is.
+extern const char *const hunyuan_prompt_template;
+
+// The tokens the template puts before the prompt (its start, bos included):
+// the rows the pipeline drops from the Llama output. 95 with the release's
+// Llama 3 tokenizer, the value diffusers hard-codes as crop_start.
+int hunyuan_template_crop(const svg_bpe_tokenizer &tok);
+
+// The Llama side: the template filled with the prompt, tokenized (bos
+// first) and truncated / padded to crop + max_len tokens, through the text
+// tower up to hidden_states[-3]; the first `crop` rows dropped → embeds
+// [max_len × hidden] and their mask. n_tokens: the prompt's own tokens
+// (tokenized alone) as far as they were kept.
+bool hunyuan_encode_llama(const svg_bpe_tokenizer &tok, const llama_model &te, svg_backend *be, const std::string &prompt, int max_len,
+                          hunyuan_text *out, int *n_tokens);
+
+// The CLIP side: 77 tokens (<|startoftext|> … <|endoftext|>, truncated,
+// padded with the pad token), no attention mask, the pooled output → out->pooled.
+bool hunyuan_encode_clip(const svg_bpe_tokenizer &tok, const clip_text &te, svg_backend *be, const std::string &prompt, hunyuan_text *out);

@@ -171,6 +171,20 @@ bool hunyuan_vae_load(const svg_gguf *f, svg_backend *be, hunyuan_vae *m) {
 
 int64_t hunyuan_vae_frames(const hunyuan_vae &m, int64_t latent_frames) { return (latent_frames - 1) * m.temporal_factor + 1; }
 
+namespace {
+
+// First latent frame of each framewise window (see hunyuan_vae_decode).
+std::vector<int64_t> window_starts(const hunyuan_vae &m, int64_t frames) {
+    const int64_t tile = m.tile_frames / m.temporal_factor, step = m.stride_frames / m.temporal_factor;
+    std::vector<int64_t> starts = {0};
+    for (int64_t i = step; m.framewise && frames > tile && step > 0 && i + 1 < frames; i += step) starts.push_back(i);
+    return starts;
+}
+
+}  // namespace
+
+int64_t hunyuan_vae_windows(const hunyuan_vae &m, int64_t latent_frames) { return (int64_t)window_starts(m, latent_frames).size(); }
+
 bool hunyuan_vae_decode(const hunyuan_vae &m, svg_backend *be, const vae_tensor &z, bool tiled, vae_tensor *video,
                         const vae_progress &progress) {
     if (!vae_check_video(z, m.z_dim, "z")) return false;
@@ -184,8 +198,7 @@ bool hunyuan_vae_decode(const hunyuan_vae &m, svg_backend *be, const vae_tensor 
     // window of one latent frame would add nothing: it is left out.
     const int64_t frames = z.shape[2], H = z.shape[3], Wd = z.shape[4];
     const bool windowed = m.framewise && frames > tile;
-    std::vector<int64_t> starts = {0};
-    for (int64_t i = step; windowed && i + 1 < frames; i += step) starts.push_back(i);
+    const std::vector<int64_t> starts = window_starts(m, frames);
     const int64_t n = (int64_t)starts.size();
 
     const vae_decode_fn decode = [&](const vae_tensor &x, vae_tensor *out, const std::function<bool()> &done) {

@@ -48,5 +48,7 @@ int64_t hunyuan_vae_frames(const hunyuan_vae &m, int64_t latent_frames);
 // Framewise windows as m.framewise says; tiled: enable_tiling's spatial
 // tiles (m.tiling) for latents larger than one tile, what HunyuanVideo
 // pipelines use. progress as in vae-common.h (one step per window × tile).
+// Framewise windows a decode of latent_frames runs (1 when unwindowed).
+int64_t hunyuan_vae_windows(const hunyuan_vae &m, int64_t latent_frames);
 bool hunyuan_vae_decode(const hunyuan_vae &m, svg_backend *be, const vae_tensor &z, bool tiled, vae_tensor *video,
                         const vae_progress &progress = {});

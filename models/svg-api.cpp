@@ -2,8 +2,8 @@
 // svg_generate. Stages, for every family: tokenize + (u)T5 encode (prompt and
 // negative prompt) → I2V conditioning → seeded noise → denoise (transformer +
 // guidance + sampler) → VAE decode → RGB frames. What differs per family
-// (Wan 2.1, CogVideoX 1.5) is one function each, generate_wan and
-// generate_cogvideox; checks, progress, Sparse VideoGen settings and the
+// (Wan 2.1, CogVideoX 1.5, HunyuanVideo) is one function each, generate_wan,
+// generate_cogvideox and generate_hunyuan; checks, progress, Sparse VideoGen settings and the
 // output are shared. Each component is loaded just before its stage and freed
 // after it, so the peak is the largest component plus its activations.
 #include <algorithm>
@@ -17,6 +17,8 @@
 
 #include "models/clip-vision.h"
 #include "models/cogvideox-pipeline.h"
+#include "models/hunyuan-pipeline.h"
+#include "models/hunyuan-vae.h"
 #include "models/wan-pipeline.h"
 #include "models/wan-vae.h"
 #include "src/image.h"
@@ -31,16 +33,17 @@ struct svg_model {
     int n_threads = 0;
     bool vae_tiling = false;
     enum svg_type act = SVG_TYPE_F32;
-    std::string arch = "wan";  // general.architecture: wan | cogvideox
+    std::string arch = "wan";  // general.architecture: wan | cogvideox | hunyuan
     float default_shift = 3.0f;
     svg_sampler default_sampler = SVG_SAMPLER_UNIPC;
     bool i2v = false, has_image_encoder = false;
     int64_t patch_h = 2, patch_w = 2, patch_t = 1;
-    int text_len = 512;  // text encoder slots: umT5 512 (Wan), T5 226 (CogVideoX)
+    int text_len = 512;  // text encoder slots: umT5 512 (Wan), T5 226 (CogVideoX), Llama 256 (HunyuanVideo)
     svg_tokenizer tok;
+    svg_bpe_tokenizer bpe, bpe_2;  // HunyuanVideo: Llama 3's, CLIP's
     // generation defaults (svg.gen.* / svg.sparse.* metadata, else Wan 2.1's)
     int width = 832, height = 480, frames = 81, steps = 50, fps = 16;
-    float cfg = 5.0f;
+    float cfg = 5.0f, embedded_cfg = 6.0f;
     bool svg = true;
     float svg_density = 0.3f;
     int svg_rows = 64;
@@ -105,6 +108,7 @@ bool read_generation_defaults(svg_model *m) {
     return get_int("svg.gen.width", &m->width, 16, 16384) && get_int("svg.gen.height", &m->height, 16, 16384) &&
            get_int("svg.gen.frames", &m->frames, 1, 4097) && get_int("svg.gen.steps", &m->steps, 1, 10000) &&
            get_int("svg.gen.fps", &m->fps, 1, 1000) && get_float("svg.gen.cfg", &m->cfg, 0, 100) &&
+           get_float("svg.gen.embedded_cfg", &m->embedded_cfg, 0, 100) &&
            get_float("svg.sparse.density", &m->svg_density, 1e-6, 1) && get_int("svg.sparse.rows", &m->svg_rows, 1, 65536) &&
            get_float("svg.sparse.dense_steps", &m->dense_steps, 0, 1) && get_float("svg.sparse.dense_layers", &m->dense_layers, 0, 1) &&
            get_float("svg.sparse.dense_steps_720p", &m->dense_steps_720p, 0, 1) &&
@@ -142,14 +146,18 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
     for (const char *c : {"transformer", "text_encoder", "vae"})
         if (!has_component(m->f, c)) missing += std::string(missing.empty() ? "" : ", ") + c;
     if (svg_gguf_find_key(m->f, "svg.tokenizer.model") < 0) missing += std::string(missing.empty() ? "" : ", ") + "tokenizer";
+    const char *arch = svg_gguf_get_string(m->f, "general.architecture");
+    m->arch = arch ? arch : "wan";
+    if (m->arch == "hunyuan") {  // and CLIP with its tokenizer
+        if (!has_component(m->f, "text_encoder_2")) missing += std::string(missing.empty() ? "" : ", ") + "text_encoder_2";
+        if (svg_gguf_find_key(m->f, "svg.tokenizer_2.model") < 0) missing += std::string(missing.empty() ? "" : ", ") + "tokenizer_2";
+    }
     if (!missing.empty())
         return svg_err<svg_model *>(nullptr, "model file lacks: %s (convert the pipeline folder, or add --text-encoder/--vae/--tokenizer)",
                                     missing.c_str());
     m->has_image_encoder = has_component(m->f, "image_encoder");
 
     // what generation checks before any stage runs: the family, T2V or I2V, patch sizes
-    const char *arch = svg_gguf_get_string(m->f, "general.architecture");
-    m->arch = arch ? arch : "wan";
     svg_component_config tc;
     if (!svg_component_config_open(m->f, "transformer", &tc)) return nullptr;
     if (m->arch == "wan") {
@@ -178,16 +186,45 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
         m->width = 1360, m->height = 768, m->cfg = 6.0f;
         m->dense_layers = m->dense_layers_720p = 0.0f;
         m->dense_steps_720p = m->dense_steps;
+    } else if (m->arch == "hunyuan") {
+        m->patch_h = m->patch_w = tc.int_or("patch_size", 2);
+        m->patch_t = tc.int_or("patch_size_t", 1);
+        if (m->patch_h < 1 || m->patch_t < 1) return svg_err<svg_model *>(nullptr, "transformer: patch sizes must be positive");
+        m->text_len = 256;
+        m->default_sampler = SVG_SAMPLER_EULER;
+        double s = 7.0;
+        svg_gguf_get_float(m->f, "svg.scheduler.shift", &s);
+        m->default_shift = (float)s;
+        // HunyuanVideo's release settings, where the file has no svg.gen.*:
+        // 1280×720, 129 frames, embedded guidance 6 without true CFG, 24 fps;
+        // Sparse VideoGen as the paper runs it on HunyuanVideo: about 30% of
+        // the pairs computed, the first 25% of steps dense, no dense layers
+        m->width = 1280, m->height = 720, m->frames = 129, m->cfg = 1.0f, m->fps = 24;
+        m->dense_layers = m->dense_layers_720p = 0.0f;
+        m->dense_steps = m->dense_steps_720p = 0.25f;
     } else {
-        return svg_err<svg_model *>(nullptr, "no generation pipeline for architecture '%s' (wan, cogvideox)", m->arch.c_str());
+        return svg_err<svg_model *>(nullptr, "no generation pipeline for architecture '%s' (wan, cogvideox, hunyuan)", m->arch.c_str());
     }
     if (!read_generation_defaults(m.get())) return nullptr;
 
-    const int64_t ti = svg_gguf_find_key(m->f, "svg.tokenizer.model");
+    // tokenizers: HunyuanVideo's two byte-level BPE ones, else a SentencePiece / Unigram one
+    auto tokenizer_bytes = [&](const char *key, size_t *n) {
+        const int64_t ti = svg_gguf_find_key(m->f, key);
+        *n = (size_t)svg_gguf_arr_n(m->f, ti);
+        return svg_gguf_arr_data(m->f, ti);
+    };
+    size_t n = 0;
+    const void *bytes = tokenizer_bytes("svg.tokenizer.model", &n);
     const char *fmt = svg_gguf_get_string(m->f, "svg.tokenizer.format");
-    const void *bytes = svg_gguf_arr_data(m->f, ti);
-    const size_t n = (size_t)svg_gguf_arr_n(m->f, ti);
-    const bool tok_ok = fmt && std::string(fmt) == "hf_json" ? m->tok.load_hf_json(bytes, n) : m->tok.load_spm(bytes, n);
+    const bool json = fmt && std::string(fmt) == "hf_json";
+    bool tok_ok;
+    if (m->arch == "hunyuan") {
+        size_t n2 = 0;
+        const void *bytes_2 = tokenizer_bytes("svg.tokenizer_2.model", &n2);
+        tok_ok = m->bpe.load_hf_json(bytes, n) && (m->bpe_2.load_hf_json(bytes_2, n2) || svg_err(false, "tokenizer_2: %s", svg_last_error()));
+    } else {
+        tok_ok = json ? m->tok.load_hf_json(bytes, n) : m->tok.load_spm(bytes, n);
+    }
     if (!tok_ok) {
         const std::string e = svg_last_error();
         return svg_err<svg_model *>(nullptr, "tokenizer: %s", e.c_str());
@@ -247,9 +284,10 @@ svg_gen_params svg_gen_default_params(const svg_model *m) {
     p.frames = d.frames;
     p.steps = d.steps;
     p.cfg = d.cfg;
+    p.embedded_cfg = d.embedded_cfg;
     p.shift = d.default_shift;
     p.sampler = d.default_sampler;
-    if (m && m->arch == "cogvideox") p.negative_prompt = "";
+    if (m && m->arch != "wan") p.negative_prompt = "";
     p.seed = 42;
     p.image = nullptr;
     p.image_width = p.image_height = 0;
@@ -522,6 +560,66 @@ bool generate_cogvideox(run &r, vae_tensor *video) {
     return ok;
 }
 
+// HunyuanVideo: Llama (template, 256 tokens, hidden_states[-3]) and CLIP-L
+// pooled → flow-matching Euler with embedded guidance (true CFG with the
+// negative prompt when cfg > 1) → HunyuanVideo VAE in windows and tiles.
+bool generate_hunyuan(run &r, vae_tensor *video) {
+    svg_model *m = r.m;
+    const svg_gen_params *p = r.p;
+    svg_backend *be = m->be;
+    if (p->sampler != SVG_SAMPLER_EULER) return svg_err(false, "the HunyuanVideo sampler is euler");
+    if (!(p->embedded_cfg >= 0)) return svg_err(false, "embedded guidance must be >= 0, got %g", p->embedded_cfg);
+    const int64_t lf = (p->frames - 1) / 4 + 1, lh = p->height / 8, lw = p->width / 8;
+    hunyuan_denoise_inputs in;
+    {
+        const double t0 = now();
+        const bool cfg = p->cfg > 1.0f;
+        const int total = cfg ? 2 : 1;
+        if (!r.hook(SVG_STAGE_TEXT_ENCODE, 0, total)) return cancelled();
+        std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(m->te_on_cpu ? svg_backend_cpu_new(m->n_threads) : nullptr,
+                                                                          svg_backend_free);
+        if (m->te_on_cpu && !te_cpu) return false;
+        svg_backend *tbe = te_cpu ? te_cpu.get() : be;
+        const char *negative = p->negative_prompt ? p->negative_prompt : "";
+        {
+            llama_model te;
+            if (!llama_load(m->f, tbe, &te) || !hunyuan_encode_llama(m->bpe, te, tbe, p->prompt, m->text_len, &in.cond, &r.st.prompt_tokens) ||
+                (cfg && !hunyuan_encode_llama(m->bpe, te, tbe, negative, m->text_len, &in.uncond, &r.st.negative_tokens)))
+                return false;
+        }
+        if (cfg && !r.hook(SVG_STAGE_TEXT_ENCODE, 1, total)) return cancelled();
+        clip_text clip;
+        if (!clip_text_load(m->f, "text_encoder_2", tbe, &clip) || !hunyuan_encode_clip(m->bpe_2, clip, tbe, p->prompt, &in.cond) ||
+            (cfg && !hunyuan_encode_clip(m->bpe_2, clip, tbe, negative, &in.uncond)))
+            return false;
+        r.st.text_encode_s = now() - t0;
+        if (!r.hook(SVG_STAGE_TEXT_ENCODE, total, total)) return cancelled();
+    }
+    {
+        hunyuan_transformer tr;
+        if (!hunyuan_transformer_load(m->f, be, &tr)) return false;
+        if (tr.in_channels != 16 || tr.out_channels != 16)
+            return svg_err(false, "transformer: %lld / %lld channels in / out, the VAE takes 16", (long long)tr.in_channels, (long long)tr.out_channels);
+        in.latent_shape = {1, 16, lf, lh, lw};
+        in.latents = svg_noise((size_t)(16 * lf * lh * lw), p->seed);
+        hunyuan_denoise_options d;
+        d.embedded_guidance = p->embedded_cfg;
+        d.shift = p->shift;
+        if (!denoise_stage(r, tr.layers + tr.single_layers, &d, [&] { return hunyuan_denoise(tr, be, in, d); })) return false;
+    }
+    const double t_vae = now();
+    hunyuan_vae vae;
+    if (!hunyuan_vae_load(m->f, be, &vae)) return false;
+    vae_tensor z{in.latent_shape, std::move(in.latents)};
+    for (float &v : z.data) v = (float)(v / vae.scaling_factor);
+    // windows of latent frames × spatial tiles, as the decode makes them
+    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, hunyuan_vae_windows(vae, lf)))) return cancelled();
+    const bool ok = hunyuan_vae_decode(vae, be, z, true, video, decode_progress(r, t_vae));
+    if (r.hook.stop) return cancelled();
+    r.st.decode_s = now() - t_vae;
+    return ok;
+}
+
 }  // namespace
 
 extern "C" {
@@ -551,7 +649,8 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
     progress_hook hook{cb, user};
     run r{m, p, hook, m->stats};
     vae_tensor video;
-    if (!(m->arch == "cogvideox" ? generate_cogvideox(r, &video) : generate_wan(r, &video))) return false;
+    const bool ok = m->arch == "cogvideox" ? generate_cogvideox(r, &video) : m->arch == "hunyuan" ? generate_hunyuan(r, &video) : generate_wan(r, &video);
+    if (!ok) return false;
 
     // ---- [1, 3, F, H, W] in [-1, 1] → F × H × W × 3 bytes, one frame at a time
     const int F = (int)video.shape[2], H = (int)video.shape[3], W = (int)video.shape[4];

@@ -146,8 +146,8 @@ namespace {
 // The golden pipeline (pipeline.safetensors as it is) through
 // svg_forward_component; max rel L2 over `outputs`.
 double pipeline_error(const std::vector<const char *> &outputs, bool cuda, svg_type act) {
-    svgtest::converted file({svgtest::source(kGolden + "transformer")}, cuda, "hunyuan-pipeline",
-                            kGolden + "scheduler/scheduler_config.json");
+    svgtest::converted file({svgtest::source(kGolden + "transformer"), svgtest::source(kData + "goldens/hunyuan_vae/vae")}, cuda,
+                            "hunyuan-pipeline", kGolden + "scheduler/scheduler_config.json");
     if (!file.ok()) return INFINITY;
     st_ptr in(svg_safetensors_open((kGolden + "pipeline.safetensors").c_str()));
     EXPECT_NE(in, nullptr) << svg_last_error();
@@ -176,14 +176,14 @@ double pipeline_error(const std::vector<const char *> &outputs, bool cuda, svg_t
     return worst;
 }
 
-const std::vector<const char *> kLatents = {"timesteps", "latents_step0", "latents_step1", "latents_step2", "latents_step3"};
+const std::vector<const char *> kOutputs = {"timesteps", "latents_step0", "latents_step1", "latents_step2", "latents_step3", "video"};
 
 }  // namespace
 
-TEST(HunyuanPipeline, LatentsMatchReference) { EXPECT_LE(pipeline_error(kLatents, false, SVG_TYPE_F32), 1e-3); }
-TEST(HunyuanPipelineCuda, Bf16LatentsMatchReference) {
+TEST(HunyuanPipeline, LatentsAndVideoMatchReference) { EXPECT_LE(pipeline_error(kOutputs, false, SVG_TYPE_F32), 1e-3); }
+TEST(HunyuanPipelineCuda, Bf16LatentsAndVideoMatchReference) {
     SVG_NEED_CUDA();
-    EXPECT_LE(pipeline_error(kLatents, true, SVG_TYPE_BF16), 2e-2);
+    EXPECT_LE(pipeline_error(kOutputs, true, SVG_TYPE_BF16), 2e-2);
 }
 
 // The release's single file in its original naming (fused q/k/v and
