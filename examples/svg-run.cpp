@@ -27,7 +27,7 @@ struct options {
     bool has_negative = false;  // else the API's default (the release's)
     // 0 (cfg, shift: negative / 0): the model's defaults from its metadata
     int width = 0, height = 0, frames = 0, steps = 0, fps = 0, threads = 0;
-    float cfg = -1.f, shift = 0.0f;
+    float cfg = -1.f, embedded_cfg = -1.f, shift = 0.0f;
     uint64_t seed = 42;
     std::string sampler, backend = "auto", dtype, text_encoder_device;
     bool quiet = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
@@ -39,14 +39,16 @@ struct options {
 const char *k_usage =
     "usage: svg-run MODEL.gguf \"prompt\" [options]\n"
     "  -o, --output PATH      .avi (default out.avi), .mp4/.webm (needs ffmpeg), or a folder for PNG frames\n"
-    "      --negative TEXT    negative prompt (default: the release's; CogVideoX: none)\n"
+    "      --negative TEXT    negative prompt (default: the release's; CogVideoX, HunyuanVideo: none)\n"
     "      --width W --height H --frames N   video size (multiples of 16; N = 4k+1, CogVideoX 1.5: 8k+1);\n"
     "                         default: the model's, 832x480x81 for Wan 2.1 (its 14B also makes 1280x720),\n"
-    "                         1360x768x81 for CogVideoX 1.5\n"
+    "                         1360x768x81 for CogVideoX 1.5, 1280x720x129 for HunyuanVideo\n"
     "      --steps N          denoising steps (default: the model's, 50)\n"
-    "      --cfg G            classifier-free guidance (default: the model's, 5.0 Wan, 6.0 CogVideoX; ≤ 1 disables)\n"
-    "      --shift S          flow shift, Wan (default: the model's scheduler, else 3.0)\n"
-    "      --sampler NAME     unipc|euler (Wan), ddim|dpm (CogVideoX); default: the model's\n"
+    "      --cfg G            classifier-free guidance (default: the model's, 5.0 Wan, 6.0 CogVideoX,\n"
+    "                         1 HunyuanVideo; ≤ 1 disables; HunyuanVideo: true CFG with --negative)\n"
+    "      --embedded-cfg G   guidance the transformer embeds, HunyuanVideo (default 6.0)\n"
+    "      --shift S          flow shift, Wan and HunyuanVideo (default: the model's scheduler)\n"
+    "      --sampler NAME     unipc|euler (Wan), ddim|dpm (CogVideoX), euler (HunyuanVideo); default: the model's\n"
     "      --seed N           noise seed (default 42; same video on every backend)\n"
     "      --image PNG        first frame (I2V models)\n"
     "      --backend auto|cuda|cpu  (default auto: CUDA when a device is present, else the CPU;\n"
@@ -54,7 +56,7 @@ const char *k_usage =
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
-    "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for Wan 2.1 and CogVideoX)\n"
+    "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for every family)\n"
     "      --svg-density D    share of attention computed (default 0.3)\n"
     "      --svg-rows N       query rows profiled per head (default 64)\n"
     "      --svg-dense-steps F / --svg-dense-layers F   shares of steps / layers kept dense\n"
@@ -101,6 +103,7 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         else if (a == "--frames") ok = num(&o->frames, 1, 4097);
         else if (a == "--steps") ok = num(&o->steps, 1, 1000);
         else if (a == "--cfg") ok = num(&o->cfg, 0, 100);
+        else if (a == "--embedded-cfg") ok = num(&o->embedded_cfg, 0, 100);
         else if (a == "--shift") ok = num(&o->shift, 0.01, 100);
         else if (a == "--seed") ok = num(&o->seed, 0, 1.8e19);
         else if (a == "--fps") ok = num(&o->fps, 1, 240);
@@ -211,6 +214,7 @@ int main(int argc, char **argv) {
     if (o.frames) p.frames = o.frames;
     if (o.steps) p.steps = o.steps;
     if (o.cfg >= 0.f) p.cfg = o.cfg;
+    if (o.embedded_cfg >= 0.f) p.embedded_cfg = o.embedded_cfg;
     if (o.fps) p.fps = o.fps;
     p.svg_stats = o.svg_stats;
     if (o.shift != 0.0f) p.shift = o.shift;

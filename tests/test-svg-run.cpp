@@ -270,12 +270,15 @@ TEST_F(SvgRun, BackendCudaWithoutDeviceIsAnError) {
 // svg-convert the pipeline folder dir, svg-run it with the settings of its
 // expected.safetensors (image: the first frame, or "" for T2V) and compare
 // the frames with the reference video rounded to bytes as a PNG holds it.
-void check_pipeline_golden(const std::string &dir, const std::string &image, const std::string &tag) {
+void check_pipeline_golden(const std::string &dir, const std::string &image, const std::string &tag, const std::string &expected = "expected") {
     const std::string model = tmp(tag + ".gguf"), frames = tmp(tag + "-frames");
     ASSERT_EQ(std::system((kBin + "/svg-convert -q " + dir + " -o " + model).c_str()), 0);
-    svg_safetensors *ref = svg_safetensors_open((dir + "/expected.safetensors").c_str());
+    svg_safetensors *ref = svg_safetensors_open((dir + "/" + expected + ".safetensors").c_str());
     ASSERT_NE(ref, nullptr) << svg_last_error();
-    auto meta = [&](const char *k) { return std::string(svg_safetensors_metadata(ref, k)); };
+    auto meta = [&](const char *k) {
+        const char *v = svg_safetensors_metadata(ref, k);
+        return std::string(v ? v : "");
+    };
     const int64_t vi = svg_safetensors_find(ref, "video");
     ASSERT_GE(vi, 0);
     int64_t shape[4];
@@ -285,7 +288,8 @@ void check_pipeline_golden(const std::string &dir, const std::string &image, con
     const std::string cmd = kBin + "/svg-run " + model + " '" + meta("prompt") + "' --negative '" + meta("negative") + "'" +
                             (image.empty() ? "" : " --image " + image) + " --width " + meta("width") + " --height " + meta("height") +
                             " --frames " + meta("frames") + " --steps " + meta("steps") + " --cfg " + meta("cfg") + " --seed " +
-                            meta("seed") + " --no-svg --backend cpu -q -o " + frames + "/";
+                            meta("seed") + (meta("embedded_cfg").empty() ? "" : " --embedded-cfg " + meta("embedded_cfg")) +
+                            " --no-svg --backend cpu -q -o " + frames + "/";
     svg_safetensors_free(ref);
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     double se = 0, ss = 0;
@@ -327,6 +331,16 @@ TEST(SvgRunCogVideoX, TextToVideoMatchesTheDiffusersPipeline) {
 
 TEST(SvgRunCogVideoX, ImageToVideoMatchesTheDiffusersPipeline) {
     check_pipeline_golden(kData + "/cogvideox_pipeline/i2v", kData + "/cogvideox_pipeline/first_frame.png", "cogvideox-i2v");
+}
+
+// HunyuanVideo (tests/data/hunyuan_pipeline/make_golden.py): Llama with the
+// prompt template and CLIP through their BPE tokenizers (CLIP's from slow
+// vocab.json + merges.txt), embedded guidance alone, and with true CFG.
+TEST(SvgRunHunyuan, TextToVideoMatchesTheDiffusersPipeline) {
+    check_pipeline_golden(kData + "/hunyuan_pipeline/t2v", "", "hunyuan-t2v");
+}
+TEST(SvgRunHunyuan, TrueCfgMatchesTheDiffusersPipeline) {
+    check_pipeline_golden(kData + "/hunyuan_pipeline/t2v", "", "hunyuan-t2v-cfg", "expected_cfg");
 }
 
 // Frames the CogVideoX 1.5 decode cannot make exactly are refused before any work.
