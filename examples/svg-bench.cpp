@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "models/cogvideox-pipeline.h"
+#include "models/hunyuan.h"
 #include "models/wan.h"
 #include "svg.h"
 
@@ -226,13 +227,15 @@ std::vector<Case> cases() {
     return out;
 }
 
-// One transformer forward of a model file (Wan 2.1 or CogVideoX 1.5), batch
-// 1, random latents, timestep 500 and random text embeddings (Wan I2V: also
-// 257 random image tokens; CogVideoX I2V: ofs 2.0 and image latents):
+// One transformer forward of a model file (Wan 2.1, CogVideoX 1.5 or
+// HunyuanVideo), batch 1, random latents, timestep 500 and random text
+// embeddings (Wan I2V: also 257 random image tokens; CogVideoX I2V: ofs 2.0
+// and image latents; HunyuanVideo: 256 Llama tokens of which 200 are valid,
+// as diffusers_hunyuan_bench.py, a random pooled CLIP vector, guidance 6):
 // median time over reps after a warm-up, and the backend's peak memory,
 // weights included. With sparse, the same forward with Sparse VideoGen
 // attention follows, on the same weights and inputs. text_len 0: the
-// family's (Wan 512, CogVideoX 226).
+// family's (Wan 512, CogVideoX 226, HunyuanVideo 256).
 int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int64_t frames, int64_t height,
                 int64_t width, int64_t text_len, int reps, const dit_sparse_attention *sparse_in, double dense_layers_share) {
     svg_gguf *f = svg_gguf_open(path.c_str());
@@ -240,14 +243,15 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
     const std::string arch = arch_name ? arch_name : "wan";
     wan_transformer wan;
     cogvideox_transformer cog;
-    const bool cogvideox = arch == "cogvideox";
-    if (!f || !(cogvideox ? cogvideox_transformer_load(f, be, &cog) : wan_transformer_load(f, be, &wan))) {
+    hunyuan_transformer hy;
+    const bool cogvideox = arch == "cogvideox", hunyuan = arch == "hunyuan";
+    if (!f || !(cogvideox ? cogvideox_transformer_load(f, be, &cog) : hunyuan ? hunyuan_transformer_load(f, be, &hy) : wan_transformer_load(f, be, &wan))) {
         fprintf(stderr, "svg-bench: %s\n", svg_last_error());
         if (f) svg_gguf_free(f);
         return 1;
     }
-    const int64_t layers = cogvideox ? cog.layers : wan.layers;
-    if (text_len == 0) text_len = cogvideox ? cog.max_text : 512;
+    const int64_t layers = cogvideox ? cog.layers : hunyuan ? hy.layers + hy.single_layers : wan.layers;
+    if (text_len == 0) text_len = cogvideox ? cog.max_text : hunyuan ? 256 : 512;
     dit_sparse_attention sparse_layers;  // the first floor(share · layers) blocks dense
     if (sparse_in) {
         sparse_layers = *sparse_in;
@@ -259,6 +263,7 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
     const int64_t lh = height / 8, lw = width / 8;
     if (cogvideox) lf += cogvideox_latent_frames(cog.patch_t, frames).padding;
     const int64_t tokens = cogvideox ? lf / cog.patch_t * (lh / cog.patch) * (lw / cog.patch)
+                           : hunyuan ? lf / hy.patch_t * (lh / hy.patch) * (lw / hy.patch)
                                      : lf / wan.patch[0] * (lh / wan.patch[1]) * (lw / wan.patch[2]);
     auto randn = [](int64_t n, uint64_t seed) {
         std::vector<float> v((size_t)n);
@@ -283,6 +288,15 @@ int bench_model(svg_backend *be, const std::string &path, enum svg_type act, int
             svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * cog.text_dim, 2), "text");
             svg_tensor *ofs = cog.ofs_dim ? host.add(ctx, 1, ts, {2.f}, "ofs") : nullptr;
             y = cogvideox_transformer_forward(ctx, cog, x, t, text, ofs, act, &host, attn);
+        } else if (hunyuan) {
+            const int64_t xs[5] = {1, hy.in_channels, lf, lh, lw}, txs[3] = {1, text_len, hy.text_dim}, ps[2] = {1, hy.pooled_dim};
+            svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");
+            svg_tensor *text = host.add(ctx, 3, txs, randn(text_len * hy.text_dim, 2), "text");
+            std::vector<float> mask((size_t)text_len, 0.f);
+            std::fill(mask.begin(), mask.begin() + std::min<int64_t>(text_len, 200), 1.f);
+            svg_tensor *pooled = host.add(ctx, 2, ps, randn(hy.pooled_dim, 3), "pooled");
+            svg_tensor *g = hy.guidance_embeds ? host.add(ctx, 1, ts, {6000.f}, "guidance") : nullptr;
+            y = hunyuan_transformer_forward(ctx, hy, x, t, text, mask, pooled, g, act, &host, attn);
         } else {
             const int64_t xs[5] = {1, wan.in_channels, lf, lh, lw}, txs[3] = {1, text_len, wan.text_dim}, ims[3] = {1, 257, wan.image_dim};
             svg_tensor *x = host.add(ctx, 5, xs, randn(xs[1] * lf * lh * lw, 1), "latents");

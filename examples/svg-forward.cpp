@@ -29,13 +29,14 @@ namespace {
 
 const char *k_usage =
     "usage: svg-forward MODEL.gguf --component C --inputs IN.safetensors --out OUT.safetensors [options]\n"
-    "       svg-forward MODEL.gguf --component tokenizer --text TEXT\n"
-    "  --component C   transformer (default), text_encoder, image_encoder, vae_decode, vae_encode,\n"
-    "                  vae (decode or encode by the input), pipeline, tokenizer\n"
+    "       svg-forward MODEL.gguf --component tokenizer|tokenizer_2 --text TEXT\n"
+    "  --component C   transformer (default), text_encoder, text_encoder_2, image_encoder, vae_decode,\n"
+    "                  vae_encode, vae (decode or encode by the input), pipeline, tokenizer, tokenizer_2\n"
     "  --backend cpu|cuda (default cpu)   --dtype f32|bf16|f16 (transformer activations; cpu: f32)\n"
     "  --threads N     CPU threads\n"
     "  pipeline: --steps N (default 50) --cfg G (5.0) --shift S (the model's, else 3.0)\n"
-    "            --sampler unipc|euler (Wan), ddim|dpm (CogVideoX); default the model's\n"
+    "            --sampler unipc|euler (Wan), ddim|dpm (CogVideoX), euler (HunyuanVideo); default the model's\n"
+    "            HunyuanVideo: --cfg is the embedded guidance (diffusers' guidance_scale)\n"
     "            --width W --height H --frames F (Wan: checked against latents_init)\n"
     "  tokenizer: --text TEXT prints {\"ids\": [...]} (no eos, no prompt cleaning)\n";
 
@@ -104,9 +105,10 @@ int main(int argc, char **argv) {
     if (model.empty()) return usage_error("no model file given");
     if (!svg_forward_is_component(component))
         return usage_error("unknown component '" + component + "' (one of: " + svg_forward_components() + ")");
-    if (component == "tokenizer") {
-        if (!has_text) return usage_error("--component tokenizer needs --text TEXT");
-        if (!inputs.empty() || !out.empty()) return usage_error("--component tokenizer takes --text, not --inputs/--out");
+    const bool tokenizer = component == "tokenizer" || component == "tokenizer_2";
+    if (tokenizer) {
+        if (!has_text) return usage_error("--component " + component + " needs --text TEXT");
+        if (!inputs.empty() || !out.empty()) return usage_error("--component " + component + " takes --text, not --inputs/--out");
     } else {
         if (has_text) return usage_error("--text is for --component tokenizer (component here: " + component + ")");
         if (inputs.empty() || out.empty()) return usage_error("--inputs and --out are required");
@@ -114,9 +116,9 @@ int main(int argc, char **argv) {
 
     std::unique_ptr<svg_gguf, decltype(&svg_gguf_free)> f(svg_gguf_open(model.c_str()), svg_gguf_free);
     if (!f) return fail(svg_last_error());
-    if (component == "tokenizer") {
+    if (tokenizer) {
         std::vector<int32_t> ids;
-        if (!svg_forward_tokenize(f.get(), text, &ids)) return fail(svg_last_error());
+        if (!svg_forward_tokenize(f.get(), text, &ids, component)) return fail(svg_last_error());
         std::string js = "{\"ids\": [";
         for (size_t i = 0; i < ids.size(); i++) js += (i ? ", " : "") + std::to_string(ids[i]);
         printf("%s]}\n", js.c_str());

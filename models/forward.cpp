@@ -17,6 +17,7 @@
 #include "models/wan-vae.h"
 #include "models/wan.h"
 #include "src/svg-impl.h"
+#include "src/bpe.h"
 #include "src/tokenizer.h"
 
 namespace {
@@ -443,11 +444,12 @@ bool forward_pipeline(const svg_gguf *f, svg_backend *be, const svg_forward_opti
 }  // namespace
 
 const char *svg_forward_components(void) {
-    return "transformer, text_encoder, text_encoder_2, image_encoder, vae_decode, vae_encode, vae, pipeline, tokenizer";
+    return "transformer, text_encoder, text_encoder_2, image_encoder, vae_decode, vae_encode, vae, pipeline, tokenizer, tokenizer_2";
 }
 
 bool svg_forward_is_component(const std::string &name) {
-    for (const char *c : {"transformer", "text_encoder", "text_encoder_2", "image_encoder", "vae_decode", "vae_encode", "vae", "pipeline", "tokenizer"})
+    for (const char *c : {"transformer", "text_encoder", "text_encoder_2", "image_encoder", "vae_decode", "vae_encode", "vae", "pipeline", "tokenizer",
+                          "tokenizer_2"})
         if (name == c) return true;
     return false;
 }
@@ -467,7 +469,7 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
         if (arch && strcmp(arch, "hunyuan") == 0) return forward_hunyuan_pipeline(f, be, opt, inputs, out);
         return forward_pipeline(f, be, opt, inputs, out);
     }
-    if (component == "tokenizer") return svg_err(false, "the tokenizer takes --text, not tensors");
+    if (component == "tokenizer" || component == "tokenizer_2") return svg_err(false, "the tokenizer takes --text, not tensors");
     return svg_err(false, "unknown component '%s' (one of: %s)", component.c_str(), svg_forward_components());
 }
 
@@ -478,15 +480,27 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
     return svg_forward_component(f, component, be, opt, inputs, out);
 }
 
-bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids) {
-    const int64_t ti = svg_gguf_find_key(f, "svg.tokenizer.model");
-    if (ti < 0) return svg_err(false, "the model file holds no tokenizer (convert with --tokenizer spiece.model)");
-    const char *fmt = svg_gguf_get_string(f, "svg.tokenizer.format");
-    svg_tokenizer tok;
+bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids, const std::string &which) {
+    const std::string key = "svg." + which;
+    const int64_t ti = svg_gguf_find_key(f, (key + ".model").c_str());
+    if (ti < 0) return svg_err(false, "the model file holds no %s (convert with --%s)", which.c_str(), which == "tokenizer" ? "tokenizer" : "tokenizer-2");
+    const char *fmt = svg_gguf_get_string(f, (key + ".format").c_str());
     const void *bytes = svg_gguf_arr_data(f, ti);
     const size_t n = (size_t)svg_gguf_arr_n(f, ti);
-    if (!(fmt && std::string(fmt) == "hf_json" ? tok.load_hf_json(bytes, n) : tok.load_spm(bytes, n)))
-        return svg_err(false, "tokenizer: %s", svg_last_error());
-    *ids = tok.encode(text);
+    if (!(fmt && std::string(fmt) == "hf_json")) {
+        svg_tokenizer tok;
+        if (!tok.load_spm(bytes, n)) return svg_err(false, "%s: %s", which.c_str(), svg_last_error());
+        *ids = tok.encode(text);
+        return true;
+    }
+    // a tokenizer.json: Unigram (T5) or byte-level BPE (HunyuanVideo's Llama 3 and CLIP)
+    svg_tokenizer unigram;
+    if (unigram.load_hf_json(bytes, n)) {
+        *ids = unigram.encode(text);
+        return true;
+    }
+    svg_bpe_tokenizer bpe;
+    if (!bpe.load_hf_json(bytes, n)) return svg_err(false, "%s: %s", which.c_str(), svg_last_error());
+    *ids = bpe.encode(text, false);
     return true;
 }

@@ -43,12 +43,16 @@ struct svg_forward_options {
 // forwards and the goldens):
 //   transformer   hidden_states, timestep, encoder_hidden_states
 //                 [, encoder_hidden_states_image] → out
-//   text_encoder  input_ids [, attention_mask] → last_hidden_state
+//   text_encoder  input_ids [, attention_mask] → last_hidden_state (umT5 / T5),
+//                 hidden_states.0 … hidden_states.N (Llama)
+//   text_encoder_2  input_ids → last_hidden_state, pooler_output (CLIP;
+//                 text_embeds with a projection)
 //   image_encoder pixel_values → penultimate_hidden_states
 //   vae_decode    z → video ([B, 3, F, H, W] in [-1, 1])
 //   vae_encode    video → mean, logvar
 //   vae           z → video, or video → mean, logvar (whichever input is there)
 //   pipeline      prompt_embeds, latents_init [, negative_prompt_embeds]
+//                 [HunyuanVideo: prompt_attention_mask, pooled_prompt_embeds]
 //                 [I2V: image ([B, 3, H, W] in [0, 1]), image_embeds]
 //                 → timesteps, latents_step0 … latents_step{N−1}, video
 //                 ([B, F, 3, H, W] in [0, 1], as WanPipeline returns it)
@@ -65,6 +69,7 @@ bool svg_forward_component(const svg_gguf *f, const std::string &component, svg_
 const char *svg_forward_components(void);
 bool svg_forward_is_component(const std::string &name);
 
-// The tokenizer stored in the model file (svg.tokenizer.model) on `text`:
-// the ids SentencePiece gives, no eos, no cleaning.
-bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids);
+// A tokenizer stored in the model file (which: "tokenizer" = svg.tokenizer.*,
+// "tokenizer_2" = svg.tokenizer_2.*) on `text`: the ids it gives without
+// special tokens (no eos, no bos), no cleaning.
+bool svg_forward_tokenize(const svg_gguf *f, const std::string &text, std::vector<int32_t> *ids, const std::string &which = "tokenizer");

@@ -4,11 +4,13 @@
 // forwards of other configs and sizes, and Sparse VideoGen in the text-last
 // layout. CPU f32 ≤ 1e-4 per forward; the *Cuda suites repeat them in bf16
 // on the GPU (≤ 2e-2).
+#include <fstream>
 #include <random>
 #include <string>
 
 #include "models/forward.h"
 #include "models/hunyuan.h"
+#include "src/bpe.h"
 #include "test-common.h"
 #include "test-models.h"
 
@@ -214,4 +216,48 @@ TEST(HunyuanTransformer, OriginalNamingMatchesReference) {
     EXPECT_FALSE(svg_convert(opt));
     EXPECT_NE(std::string(svg_last_error()).find("128-dim heads"), std::string::npos) << svg_last_error();
     unlink(opt.output.c_str());
+}
+
+// A converted HunyuanVideo pipeline folder holds both tokenizers: Llama 3's
+// tokenizer.json, and CLIP's stored as the tokenizer.json its slow files
+// (tokenizer_2/vocab.json + merges.txt) make; both tokenize as the files do.
+// Without tokenizer_2 the model file is refused, naming what it lacks.
+TEST(HunyuanPipelineFile, StoresBothTokenizers) {
+    const std::string dir = kData + "hunyuan_pipeline/t2v", out = "/tmp/svg-test-hunyuan-tok-" + std::to_string(getpid()) + ".gguf";
+    const char *argv[] = {"svg-convert", dir.c_str(), "-o", out.c_str(), "-q"};
+    svg_convert_options opt;
+    bool help = false;
+    ASSERT_TRUE(svg_convert_parse_args(5, argv, &opt, &help)) << svg_last_error();
+    EXPECT_NE(opt.tokenizer_2_path.find("tokenizer_2/vocab.json"), std::string::npos) << opt.tokenizer_2_path;
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(out.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    auto file_text = [](const std::string &path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    svg_bpe_tokenizer llama, clip;
+    const std::string lj = file_text(dir + "/tokenizer/tokenizer.json");
+    std::string cj;
+    ASSERT_TRUE(llama.load_hf_json(lj.data(), lj.size())) << svg_last_error();
+    ASSERT_TRUE(svg_bpe_clip_json_from_vocab_merges(file_text(dir + "/tokenizer_2/vocab.json"), file_text(dir + "/tokenizer_2/merges.txt"), &cj));
+    ASSERT_TRUE(clip.load_hf_json(cj.data(), cj.size())) << svg_last_error();
+    for (const char *text : {"A Cat, surfing a WAVE at dawn!", "两只猫 🐱 in 2026"}) {
+        std::vector<int32_t> a, b;
+        ASSERT_TRUE(svg_forward_tokenize(f, text, &a, "tokenizer")) << svg_last_error();
+        ASSERT_TRUE(svg_forward_tokenize(f, text, &b, "tokenizer_2")) << svg_last_error();
+        EXPECT_EQ(a, llama.encode(text, false)) << text;
+        EXPECT_EQ(b, clip.encode(text, false)) << text;
+        EXPECT_NE(a, b) << text;
+    }
+    svg_gguf_free(f);
+    unlink(out.c_str());
+
+    opt.tokenizer_2_path.clear();
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_model_params mp = svg_model_default_params();
+    mp.backend = "cpu";
+    EXPECT_EQ(svg_model_load(out.c_str(), &mp), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("lacks: tokenizer_2"), std::string::npos) << svg_last_error();
+    unlink(out.c_str());
 }
