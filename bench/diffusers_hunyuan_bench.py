@@ -7,7 +7,7 @@ svg-bench / svg-run time ours:
         and torch's peak allocated memory (weights included)
     python3 bench/diffusers_hunyuan_bench.py pipeline FOLDER --steps N [--width 1280 --height 720 --frames 129]
         HunyuanVideoPipeline.__call__ on a prompt: Llama-3-8B text tower and CLIP-L (random; the
-        tokenizers are FOLDER/tokenizer and FOLDER/tokenizer_2), Euler with embedded guidance 6 (one
+        tokenizers are FOLDER/tokenizer and FOLDER/tokenizer_2, the tests' small BPE ones), Euler with embedded guidance 6 (one
         forward per step), then the bf16 VAE decode in tiles (vae.enable_tiling(), as the release's
         scripts); one JSON line with the stage times
 
@@ -78,7 +78,8 @@ def forward(args):
 
 
 def pipeline(args):
-    from transformers import AutoTokenizer, CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaModel
+    from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import DEFAULT_PROMPT_TEMPLATE
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, LlamaConfig, LlamaModel, PreTrainedTokenizerFast
     m = build(HunyuanVideoTransformer3DModel, args.folder, "transformer/config.json")
     vae = build(AutoencoderKLHunyuanVideo, args.folder, "vae/config.json")
     vae.enable_tiling()
@@ -87,8 +88,12 @@ def pipeline(args):
         te = LlamaModel(LlamaConfig(**config(args.folder, "text_encoder/config.json"))).eval()
         te2 = CLIPTextModel(CLIPTextConfig(**config(args.folder, "text_encoder_2/config.json"))).eval()
     torch.set_default_dtype(torch.float32)
-    tok = AutoTokenizer.from_pretrained(os.path.join(args.folder, "tokenizer"))
-    tok2 = AutoTokenizer.from_pretrained(os.path.join(args.folder, "tokenizer_2"))
+    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(args.folder, "tokenizer/tokenizer.json"), bos_token="<|begin_of_text|>",
+                                  eos_token="<|end_of_text|>", pad_token="<|end_of_text|>")
+    tok2 = CLIPTokenizer.from_pretrained(os.path.join(args.folder, "tokenizer_2"))
+    # the template's crop as svg.cpp computes it (the release's 95 is its Llama 3 tokenizer's count)
+    template = DEFAULT_PROMPT_TEMPLATE["template"]
+    crop = len(tok(template[: template.find("{}")])["input_ids"])
     sched = FlowMatchEulerDiscreteScheduler(**config(args.folder, "scheduler/scheduler_config.json"))
     pipe = HunyuanVideoPipeline(tokenizer=tok, text_encoder=te, tokenizer_2=tok2, text_encoder_2=te2, transformer=m, vae=vae, scheduler=sched)
     pipe.set_progress_bar_config(disable=True)
@@ -99,7 +104,8 @@ def pipeline(args):
     t0 = time.perf_counter()
     with torch.no_grad():
         latents = pipe(prompt="a cat surfing a wave", height=args.height, width=args.width, num_frames=args.frames,
-                       num_inference_steps=args.steps, guidance_scale=6.0, generator=g, output_type="latent").frames
+                       num_inference_steps=args.steps, guidance_scale=6.0, generator=g, output_type="latent",
+                       prompt_template={"template": template, "crop_start": crop}).frames
         sync()
         t1 = time.perf_counter()
         video = vae.decode(latents.to(vae.dtype) / vae.config.scaling_factor, return_dict=False)[0]

@@ -557,14 +557,19 @@ bool set_metadata(svg_gguf_writer *w, const std::vector<component> &comps, const
 //     steps dense and no layers, and its windows (4 latent frames for
 //     spatial heads, 1224 tokens for temporal heads) compute about 30% of
 //     the attention: density 0.3.
+//   HunyuanVideo: 1280×720, 129 frames, 50 steps, 24 fps, embedded guidance
+//     6 and no true CFG (the release's); the paper's HunyuanVideo setting
+//     keeps the first 25% of steps dense and no layers, and its windows (10
+//     latent frames spatial, 1200 tokens temporal) compute about 30%.
 struct generation_defaults {
     const char *family;
     uint32_t width, height, frames, steps, fps;
-    float cfg, density, dense_steps, dense_layers, dense_steps_720p, dense_layers_720p;
+    float cfg, embedded_cfg, density, dense_steps, dense_layers, dense_steps_720p, dense_layers_720p;
 };
 const generation_defaults k_generation_defaults[] = {
-    {"wan", 832, 480, 81, 50, 16, 5.0f, 0.3f, 0.25f, 0.025f, 0.2f, 0.03f},
-    {"cogvideox", 1360, 768, 81, 50, 16, 6.0f, 0.3f, 0.25f, 0.0f, 0.25f, 0.0f},
+    {"wan", 832, 480, 81, 50, 16, 5.0f, 0.0f, 0.3f, 0.25f, 0.025f, 0.2f, 0.03f},
+    {"cogvideox", 1360, 768, 81, 50, 16, 6.0f, 0.0f, 0.3f, 0.25f, 0.0f, 0.25f, 0.0f},
+    {"hunyuan", 1280, 720, 129, 50, 24, 1.0f, 6.0f, 0.3f, 0.25f, 0.0f, 0.25f, 0.0f},
 };
 
 bool add_generation_defaults(svg_gguf_writer *w, const std::vector<component> &comps) {
@@ -575,6 +580,7 @@ bool add_generation_defaults(svg_gguf_writer *w, const std::vector<component> &c
             return svg_gguf_writer_set_u32(w, "svg.gen.width", d.width) && svg_gguf_writer_set_u32(w, "svg.gen.height", d.height) &&
                    svg_gguf_writer_set_u32(w, "svg.gen.frames", d.frames) && svg_gguf_writer_set_u32(w, "svg.gen.steps", d.steps) &&
                    svg_gguf_writer_set_f32(w, "svg.gen.cfg", d.cfg) && svg_gguf_writer_set_u32(w, "svg.gen.fps", d.fps) &&
+                   (d.embedded_cfg <= 0 || svg_gguf_writer_set_f32(w, "svg.gen.embedded_cfg", d.embedded_cfg)) &&
                    svg_gguf_writer_set_bool(w, "svg.sparse.enabled", true) && svg_gguf_writer_set_f32(w, "svg.sparse.density", d.density) &&
                    svg_gguf_writer_set_u32(w, "svg.sparse.rows", 64) && svg_gguf_writer_set_f32(w, "svg.sparse.dense_steps", d.dense_steps) &&
                    svg_gguf_writer_set_f32(w, "svg.sparse.dense_layers", d.dense_layers) &&
@@ -879,6 +885,7 @@ const char *svg_convert_usage(void) {
            "                      (default: the one its class fills; a contradicting one is an error;\n"
            "                      with a pipeline folder: convert only that sub-folder)\n"
            "      --text-encoder P  add a text encoder (folder or file) to the model file\n"
+           "      --text-encoder-2 P  add the second text encoder (HunyuanVideo's CLIP-L)\n"
            "      --vae P         add a VAE (folder or file) to the model file\n"
            "      --image-encoder P  add a CLIP image encoder (I2V) to the model file\n"
            "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
@@ -986,9 +993,9 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&o.tokenizer_path)) return false;
         } else if (arg == "--tokenizer-2") {
             if (!value(&o.tokenizer_2_path)) return false;
-        } else if (arg == "--text-encoder" || arg == "--vae" || arg == "--image-encoder") {
+        } else if (arg == "--text-encoder" || arg == "--text-encoder-2" || arg == "--vae" || arg == "--image-encoder") {
             svg_convert_source extra;
-            extra.component = arg == "--vae" ? "vae" : arg == "--image-encoder" ? "image_encoder" : "text_encoder";
+            extra.component = arg == "--vae" ? "vae" : arg == "--image-encoder" ? "image_encoder" : arg == "--text-encoder-2" ? "text_encoder_2" : "text_encoder";
             if (!value(&extra.path)) return false;
             extras.push_back(extra);
         } else if (arg == "--random") {
