@@ -157,15 +157,6 @@ bool decode_batches(const cogvideox_vae &m, svg_backend *be, const vae_tensor &z
         out, "cogvideox vae", chunk_done);
 }
 
-bool check_weight(const cogvideox_vae &m, const std::string &name, std::vector<int64_t> want) {
-    const T *t = m.w.get(name);
-    if (!t) return false;
-    if (std::vector<int64_t>(t->ne, t->ne + t->n_dims) != want)
-        return svg_err(false, "vae: %s is %s, the config says %lld x %lld x ...", name.c_str(), svg_shape_string(t).c_str(),
-                       (long long)want[0], (long long)want[1]);
-    return true;
-}
-
 }  // namespace
 
 bool cogvideox_vae_load(const svg_gguf *f, svg_backend *be, cogvideox_vae *m) {
@@ -201,10 +192,10 @@ bool cogvideox_vae_load(const svg_gguf *f, svg_backend *be, cogvideox_vae *m) {
         return svg_err(false, "vae: sample_height/sample_width too small for tiles of %lld pixels", (long long)sf);
     if (!svg_component_weights_load(f, "vae", be, &m->w)) return false;
     const int64_t n = m->stages;
-    return check_weight(*m, "encoder.conv_in.conv.weight", {ch[0], m->in_channels, 3, 3, 3}) &&
-           check_weight(*m, "encoder.conv_out.conv.weight", {2 * m->z_dim, ch[n - 1], 3, 3, 3}) &&
-           check_weight(*m, "decoder.conv_in.conv.weight", {ch[n - 1], m->z_dim, 3, 3, 3}) &&
-           check_weight(*m, "decoder.conv_out.conv.weight", {m->out_channels, ch[0], 3, 3, 3});
+    return m->w.has_shape("encoder.conv_in.conv.weight", {ch[0], m->in_channels, 3, 3, 3}) &&
+           m->w.has_shape("encoder.conv_out.conv.weight", {2 * m->z_dim, ch[n - 1], 3, 3, 3}) &&
+           m->w.has_shape("decoder.conv_in.conv.weight", {ch[n - 1], m->z_dim, 3, 3, 3}) &&
+           m->w.has_shape("decoder.conv_out.conv.weight", {m->out_channels, ch[0], 3, 3, 3});
 }
 
 int64_t cogvideox_vae_frames(const cogvideox_vae &m, int64_t latent_frames) {

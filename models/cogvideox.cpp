@@ -142,20 +142,15 @@ svg_tensor *cogvideox_transformer_forward(svg_context *ctx, const cogvideox_tran
     if (x->n_dims != 5 || x->ne[2] != m.in_channels)
         return svg_err<T *>(nullptr, "cogvideox: hidden_states %s must be [B, F, %lld, H, W]", svg_shape_string(x).c_str(), (long long)m.in_channels);
     const int64_t B = x->ne[0], p = m.patch, pt = m.patch_t;
-    const int64_t F = x->ne[1] / pt, Hp = x->ne[3] / p, Wp = x->ne[4] / p;
-    if (F * pt != x->ne[1] || Hp * p != x->ne[3] || Wp * p != x->ne[4] || F == 0 || Hp == 0 || Wp == 0)
-        return svg_err<T *>(nullptr, "cogvideox: latent size %lldx%lldx%lld (frames, height, width) is not a multiple of the patch %lldx%lldx%lld",
-                            (long long)x->ne[1], (long long)x->ne[3], (long long)x->ne[4], (long long)pt, (long long)p, (long long)p);
-    if (text->n_dims != 3 || text->ne[0] != B || text->ne[2] != m.text_dim)
-        return svg_err<T *>(nullptr, "cogvideox: encoder_hidden_states %s must be [%lld, L, %lld]", svg_shape_string(text).c_str(), (long long)B,
-                            (long long)m.text_dim);
-    if (t->n_dims != 1 || t->ne[0] != B) return svg_err<T *>(nullptr, "cogvideox: timestep %s must be [%lld]", svg_shape_string(t).c_str(), (long long)B);
+    const int64_t size[3] = {x->ne[1], x->ne[3], x->ne[4]}, patch[3] = {pt, p, p};
+    int64_t grid[3];
+    if (!dit_patch_grid("cogvideox", size, patch, grid) || !dit_check_text_and_time("cogvideox", text, t, B, m.text_dim) ||
+        !dit_check_sparse("cogvideox", sparse))
+        return nullptr;
+    const int64_t F = grid[0], Hp = grid[1], Wp = grid[2];
     if (m.ofs_dim && (!ofs || ofs->n_dims != 1 || (ofs->ne[0] != B && ofs->ne[0] != 1)))
         return svg_err<T *>(nullptr, "cogvideox: this model takes an ofs value per batch item");
     const bool sparse_on = sparse && sparse->enabled;
-    if (sparse_on && (!(sparse->density > 0.0) || sparse->rows < 1))
-        return svg_err<T *>(nullptr, "cogvideox: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density,
-                            sparse->rows);
     builder b{ctx, m, sparse};
     const int64_t Lt = text->ne[1], Lv = F * Hp * Wp;
 

@@ -53,3 +53,27 @@ bool dit_sparse_stats::add(const std::vector<svg_tensor *> &kinds, int64_t layer
     }
     return true;
 }
+
+bool dit_patch_grid(const char *model, const int64_t size[3], const int64_t patch[3], int64_t grid[3]) {
+    for (int a = 0; a < 3; a++) {
+        grid[a] = patch[a] > 0 ? size[a] / patch[a] : 0;
+        if (grid[a] == 0 || grid[a] * patch[a] != size[a])
+            return svg_err(false, "%s: latent size %lldx%lldx%lld (frames, height, width) is not a multiple of the patch %lldx%lldx%lld", model,
+                           (long long)size[0], (long long)size[1], (long long)size[2], (long long)patch[0], (long long)patch[1], (long long)patch[2]);
+    }
+    return true;
+}
+
+bool dit_check_text_and_time(const char *model, const svg_tensor *text, const svg_tensor *t, int64_t B, int64_t dim) {
+    if (text->n_dims != 3 || text->ne[0] != B || text->ne[2] != dim)
+        return svg_err(false, "%s: encoder_hidden_states %s must be [%lld, L, %lld]", model, svg_shape_string(text).c_str(), (long long)B,
+                       (long long)dim);
+    if (t->n_dims != 1 || t->ne[0] != B) return svg_err(false, "%s: timestep %s must be [%lld]", model, svg_shape_string(t).c_str(), (long long)B);
+    return true;
+}
+
+bool dit_check_sparse(const char *model, const dit_sparse_attention *sparse) {
+    if (sparse && sparse->enabled && (!(sparse->density > 0.0) || sparse->rows < 1))
+        return svg_err(false, "%s: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", model, sparse->density, sparse->rows);
+    return true;
+}

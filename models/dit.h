@@ -37,6 +37,16 @@ svg_tensor *dit_attention(svg_context *ctx, svg_tensor *q, svg_tensor *k, svg_te
                           const svg_sparse_layout *layout = nullptr, const dit_sparse_attention *sparse = nullptr, uint32_t seed = 0,
                           svg_tensor *key_mask = nullptr, svg_tensor *bias = nullptr);
 
+// The checks every transformer forward makes of its inputs, false with an
+// error naming the model ("wan: ...") and the input:
+// the patch grid of latents frames × height × width under the patch
+// pt × p_h × p_w (each a whole, nonzero number of patches) → grid[3];
+bool dit_patch_grid(const char *model, const int64_t size[3], const int64_t patch[3], int64_t grid[3]);
+// the text embeddings [B, L, dim] and timesteps [B];
+bool dit_check_text_and_time(const char *model, const svg_tensor *text, const svg_tensor *t, int64_t B, int64_t dim);
+// Sparse VideoGen's settings, when enabled: density > 0, at least one profiled row.
+bool dit_check_sparse(const char *model, const dit_sparse_attention *sparse);
+
 // The sparse layout of a forward whose video tokens are frames ×
 // tokens_per_frame between text_before and text_after text tokens, one sink
 // frame, the band of the target density (128-row blocks).

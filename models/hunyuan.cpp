@@ -201,25 +201,21 @@ svg_tensor *hunyuan_transformer_forward(svg_context *ctx, const hunyuan_transfor
     if (x->n_dims != 5 || x->ne[1] != m.in_channels)
         return svg_err<T *>(nullptr, "hunyuan: hidden_states %s must be [B, %lld, F, H, W]", svg_shape_string(x).c_str(), (long long)m.in_channels);
     const int64_t B = x->ne[0], p = m.patch, pt = m.patch_t;
-    const int64_t F = x->ne[2] / pt, Hp = x->ne[3] / p, Wp = x->ne[4] / p;
-    if (F * pt != x->ne[2] || Hp * p != x->ne[3] || Wp * p != x->ne[4] || F == 0 || Hp == 0 || Wp == 0)
-        return svg_err<T *>(nullptr, "hunyuan: latent size %lldx%lldx%lld (frames, height, width) is not a multiple of the patch %lldx%lldx%lld",
-                            (long long)x->ne[2], (long long)x->ne[3], (long long)x->ne[4], (long long)pt, (long long)p, (long long)p);
-    if (text->n_dims != 3 || text->ne[0] != B || text->ne[2] != m.text_dim)
-        return svg_err<T *>(nullptr, "hunyuan: encoder_hidden_states %s must be [%lld, L, %lld]", svg_shape_string(text).c_str(), (long long)B,
-                            (long long)m.text_dim);
+    const int64_t size[3] = {x->ne[2], x->ne[3], x->ne[4]}, patch[3] = {pt, p, p};
+    int64_t grid[3];
+    if (!dit_patch_grid("hunyuan", size, patch, grid) || !dit_check_text_and_time("hunyuan", text, t, B, m.text_dim) ||
+        !dit_check_sparse("hunyuan", sparse))
+        return nullptr;
+    const int64_t F = grid[0], Hp = grid[1], Wp = grid[2];
     const int64_t Lt = text->ne[1];
     if ((int64_t)text_mask.size() != B * Lt)
         return svg_err<T *>(nullptr, "hunyuan: the text mask has %zu values for %lldx%lld tokens", text_mask.size(), (long long)B, (long long)Lt);
     if (pooled->n_dims != 2 || pooled->ne[0] != B || pooled->ne[1] != m.pooled_dim)
         return svg_err<T *>(nullptr, "hunyuan: pooled_projections %s must be [%lld, %lld]", svg_shape_string(pooled).c_str(), (long long)B,
                             (long long)m.pooled_dim);
-    if (t->n_dims != 1 || t->ne[0] != B) return svg_err<T *>(nullptr, "hunyuan: timestep %s must be [%lld]", svg_shape_string(t).c_str(), (long long)B);
     if (m.guidance_embeds && (!guidance || guidance->n_dims != 1 || guidance->ne[0] != B))
         return svg_err<T *>(nullptr, "hunyuan: this model embeds guidance: one value per batch item is needed");
     const bool sparse_on = sparse && sparse->enabled;
-    if (sparse_on && (!(sparse->density > 0.0) || sparse->rows < 1))
-        return svg_err<T *>(nullptr, "hunyuan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
     const int64_t Lv = F * Hp * Wp, L = Lv + Lt;
 
     // Host tables from the text mask: the refiner's pooling weights and

@@ -113,6 +113,15 @@ svg_tensor *svg_component_weights::get_opt(const std::string &name) const {
     return it == tensors.end() ? nullptr : it->second;
 }
 
+bool svg_component_weights::has_shape(const std::string &name, const std::vector<int64_t> &want) const {
+    const svg_tensor *t = get(name);
+    if (!t) return false;
+    if (std::vector<int64_t>(t->ne, t->ne + t->n_dims) == want) return true;
+    std::string w = "[";
+    for (size_t i = 0; i < want.size(); i++) w += (i ? ", " : "") + std::to_string(want[i]);
+    return svg_err(false, "%s is %s, the config says %s]", name.c_str(), svg_shape_string(t).c_str(), w.c_str());
+}
+
 bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_backend *be, svg_component_weights *out) {
     const char *pfx = svg_gguf_get_string(f, ("svg." + std::string(component) + ".tensor_prefix").c_str());
     const std::string prefix = pfx ? pfx : svg_component_tensor_prefix(component);

@@ -61,6 +61,9 @@ struct svg_component_weights {
     // NULL + error naming the tensor when missing.
     svg_tensor *get(const std::string &name) const;
     svg_tensor *get_opt(const std::string &name) const;  // NULL when absent, no error
+    // The tensor present with this shape (PyTorch order), else false + an
+    // error naming it, its shape and the one the config implies.
+    bool has_shape(const std::string &name, const std::vector<int64_t> &want) const;
 };
 
 // Load every "<component>." tensor of f into one buffer of be.

@@ -123,13 +123,11 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
     if (x->n_dims != 5 || x->ne[1] != m.in_channels)
         return svg_err<T *>(nullptr, "wan: hidden_states %s must be [B, %lld, F, H, W]", svg_shape_string(x).c_str(), (long long)m.in_channels);
     const int64_t B = x->ne[0];
-    const int64_t F = x->ne[2] / m.patch[0], Hp = x->ne[3] / m.patch[1], Wp = x->ne[4] / m.patch[2];
-    if (F * m.patch[0] != x->ne[2] || Hp * m.patch[1] != x->ne[3] || Wp * m.patch[2] != x->ne[4] || F == 0 || Hp == 0 || Wp == 0)
-        return svg_err<T *>(nullptr, "wan: latent size %lldx%lldx%lld is not a multiple of the patch %lldx%lldx%lld", (long long)x->ne[2],
-                            (long long)x->ne[3], (long long)x->ne[4], (long long)m.patch[0], (long long)m.patch[1], (long long)m.patch[2]);
-    if (text->n_dims != 3 || text->ne[0] != B || text->ne[2] != m.text_dim)
-        return svg_err<T *>(nullptr, "wan: encoder_hidden_states %s must be [%lld, L, %lld]", svg_shape_string(text).c_str(), (long long)B, (long long)m.text_dim);
-    if (t->n_dims != 1 || t->ne[0] != B) return svg_err<T *>(nullptr, "wan: timestep %s must be [%lld]", svg_shape_string(t).c_str(), (long long)B);
+    const int64_t size[3] = {x->ne[2], x->ne[3], x->ne[4]};
+    int64_t grid[3];
+    if (!dit_patch_grid("wan", size, m.patch, grid) || !dit_check_text_and_time("wan", text, t, B, m.text_dim) || !dit_check_sparse("wan", sparse))
+        return nullptr;
+    const int64_t F = grid[0], Hp = grid[1], Wp = grid[2];
     if (m.has_image && !image) return svg_err<T *>(nullptr, "wan: this I2V transformer needs encoder_hidden_states_image");
     if (!m.has_image && image) return svg_err<T *>(nullptr, "wan: encoder_hidden_states_image given to a T2V transformer");
     if (image && (image->n_dims != 3 || image->ne[0] != B || image->ne[2] != m.image_dim))
@@ -172,8 +170,6 @@ svg_tensor *wan_transformer_forward(svg_context *ctx, const wan_transformer &m, 
     }
 
     const bool sparse_on = sparse && sparse->enabled;
-    if (sparse_on && (!(sparse->density > 0.0) || sparse->rows < 1))
-        return svg_err<T *>(nullptr, "wan: sparse attention needs a density > 0 and ≥ 1 profiled row (got %g, %d)", sparse->density, sparse->rows);
     const svg_sparse_layout layout = wan_sparse_layout(m, x->ne[2], x->ne[3], x->ne[4], sparse_on ? sparse->density : 1.0);
     for (int64_t i = 0; i < m.layers; i++) h = b.block(h, temb6, txt, img, rope_pos, i, sparse_on && sparse->sparse_block(i) ? &layout : nullptr);
 

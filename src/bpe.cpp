@@ -11,6 +11,7 @@
 #include <queue>
 #include <utility>
 
+#include "json-get.h"
 #include "svg-impl.h"
 #include "utf8.h"
 
@@ -20,9 +21,6 @@ using json = nlohmann::json;
 using namespace svg_utf8;
 
 #include "unicode/unicode-tables.inc"
-
-// JSON nesting limit (nlohmann recurses when it destroys values)
-constexpr int kMaxDepth = 64;
 
 // ---------------------------------------------------------------- Unicode
 
@@ -314,20 +312,6 @@ const byte_alphabet &bytes_alphabet() {
 
 // ------------------------------------------------------------------ json
 
-const json *jget(const json &j, const char *key) {
-    if (!j.is_object()) return nullptr;
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return nullptr;
-    return &*it;
-}
-bool jbool(const json &j, const char *key, bool def) {
-    const json *v = jget(j, key);
-    return (v && v->is_boolean()) ? v->get<bool>() : def;
-}
-std::string jstr(const json &j, const char *key) {
-    const json *v = jget(j, key);
-    return (v && v->is_string()) ? v->get<std::string>() : std::string();
-}
 // a non-negative integer below `limit`
 bool jid(const json &v, int64_t limit, int64_t *out) {
     if (v.is_number_unsigned()) {
@@ -343,22 +327,6 @@ bool jid(const json &v, int64_t limit, int64_t *out) {
     return true;
 }
 
-// JSON parse with the nesting limit; discarded (and the error set) on failure
-json parse_json(std::string_view text, const char *what) {
-    bool too_deep = false;
-    json::parser_callback_t cb = [&](int d, json::parse_event_t ev, json &) {
-        if ((ev == json::parse_event_t::object_start || ev == json::parse_event_t::array_start) && d > kMaxDepth)
-            too_deep = true;
-        return !too_deep;
-    };
-    json j = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-    if (too_deep) {
-        svg_set_error("%s: nested too deeply", what);
-        return json(json::value_t::discarded);
-    }
-    if (j.is_discarded()) svg_set_error("%s: not valid JSON", what);
-    return j;
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
 
@@ -413,20 +381,20 @@ bool svg_bpe_tokenizer::load_hf_json(const void *data, size_t size) {
 }
 
 bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
-    const json j = parse_json(std::string_view((const char *)data, size), "tokenizer.json");
+    const json j = svg_json::parse(std::string_view((const char *)data, size), "tokenizer.json");
     if (j.is_discarded()) return false;
     if (!j.is_object()) return svg_err(false, "tokenizer.json: not a JSON object");
-    const json *model = jget(j, "model");
+    const json *model = svg_json::get(j, "model");
     if (!model || !model->is_object()) return svg_err(false, "tokenizer.json: no model");
-    const std::string type = jstr(*model, "type");
+    const std::string type = svg_json::get_str(*model, "type");
     if (type != "BPE") return svg_err(false, "tokenizer.json: model type '%s' is not BPE", type.c_str());
-    const json *vocab = jget(*model, "vocab");
-    const json *merges = jget(*model, "merges");
+    const json *vocab = svg_json::get(*model, "vocab");
+    const json *merges = svg_json::get(*model, "merges");
     if (!vocab || !vocab->is_object()) return svg_err(false, "tokenizer.json: model.vocab is not an object");
     if (merges && !merges->is_array()) return svg_err(false, "tokenizer.json: model.merges is not an array");
-    if (const json *dropout = jget(*model, "dropout"); dropout && !(dropout->is_number() && dropout->get<double>() == 0.0))
+    if (const json *dropout = svg_json::get(*model, "dropout"); dropout && !(dropout->is_number() && dropout->get<double>() == 0.0))
         return svg_err(false, "tokenizer.json: BPE dropout is not supported");
-    const json *added = jget(j, "added_tokens");
+    const json *added = svg_json::get(j, "added_tokens");
     if (added && !added->is_array()) return svg_err(false, "tokenizer.json: added_tokens is not an array");
 
     // ids: dense enough that the id table stays the size of the token list
@@ -446,19 +414,19 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
     }
     if (added) {
         for (const json &a : *added) {
-            const json *idv = jget(a, "id");
-            const json *content = jget(a, "content");
+            const json *idv = svg_json::get(a, "id");
+            const json *content = svg_json::get(a, "content");
             int64_t id;
             if (!idv || !content || !content->is_string() || content->get<std::string>().empty())
                 return svg_err(false, "tokenizer.json: malformed added token");
             if (!jid(*idv, id_limit, &id))
                 return svg_err(false, "tokenizer.json: added token id is not in [0, %lld)", (long long)id_limit);
-            if (jbool(a, "single_word", false))
+            if (svg_json::get_bool(a, "single_word", false))
                 return svg_err(false, "tokenizer.json: added token '%.64s': single_word is not supported",
                                content->get<std::string>().c_str());
             // tokenizers' default: special tokens are matched in the raw text, others normalized
-            added_token t{content->get<std::string>(), "", (int32_t)id, jbool(a, "lstrip", false), jbool(a, "rstrip", false),
-                          jbool(a, "normalized", !jbool(a, "special", false))};
+            added_token t{content->get<std::string>(), "", (int32_t)id, svg_json::get_bool(a, "lstrip", false), svg_json::get_bool(a, "rstrip", false),
+                          svg_json::get_bool(a, "normalized", !svg_json::get_bool(a, "special", false))};
             is_token_[(size_t)id] = true;
             added_.push_back(std::move(t));
         }
@@ -468,16 +436,16 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
 
     // model options
     for (const char *key : {"continuing_subword_prefix", "end_of_word_suffix", "unk_token"}) {
-        const json *v = jget(*model, key);
+        const json *v = svg_json::get(*model, key);
         if (v && !v->is_string()) return svg_err(false, "tokenizer.json: model.%s is not a string", key);
     }
-    continuing_prefix_ = jstr(*model, "continuing_subword_prefix");
-    end_suffix_ = jstr(*model, "end_of_word_suffix");
-    fuse_unk_ = jbool(*model, "fuse_unk", false);
-    byte_fallback_ = jbool(*model, "byte_fallback", false);
-    ignore_merges_ = jbool(*model, "ignore_merges", false);
-    if (jget(*model, "unk_token")) {
-        const std::string unk = jstr(*model, "unk_token");
+    continuing_prefix_ = svg_json::get_str(*model, "continuing_subword_prefix");
+    end_suffix_ = svg_json::get_str(*model, "end_of_word_suffix");
+    fuse_unk_ = svg_json::get_bool(*model, "fuse_unk", false);
+    byte_fallback_ = svg_json::get_bool(*model, "byte_fallback", false);
+    ignore_merges_ = svg_json::get_bool(*model, "ignore_merges", false);
+    if (svg_json::get(*model, "unk_token")) {
+        const std::string unk = svg_json::get_str(*model, "unk_token");
         auto it = vocab_.find(unk);
         if (it == vocab_.end()) return svg_err(false, "tokenizer.json: unk_token '%.64s' is not in the vocabulary", unk.c_str());
         unk_id_ = it->second;
@@ -521,10 +489,10 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
 
     // normalizer
     std::function<bool(const json &)> add_normalizer = [&](const json &n) -> bool {
-        const std::string t = jstr(n, "type");
+        const std::string t = svg_json::get_str(n, "type");
         step st{};
         if (t == "Sequence") {
-            const json *list = jget(n, "normalizers");
+            const json *list = svg_json::get(n, "normalizers");
             if (!list || !list->is_array()) return svg_err(false, "tokenizer.json: Sequence normalizer without a list");
             for (const json &x : *list)
                 if (!add_normalizer(x)) return false;
@@ -534,16 +502,16 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
         } else if (t == "Lowercase") {
             st.kind = step::LOWERCASE;
         } else if (t == "Replace") {
-            const json *pat = jget(n, "pattern");
-            const json *content = jget(n, "content");
+            const json *pat = svg_json::get(n, "pattern");
+            const json *content = svg_json::get(n, "content");
             if (!content || !content->is_string()) return svg_err(false, "tokenizer.json: Replace without a content string");
             st.content = content->get<std::string>();
-            if (pat && jget(*pat, "String") && jget(*pat, "String")->is_string()) {
+            if (pat && svg_json::get(*pat, "String") && svg_json::get(*pat, "String")->is_string()) {
                 st.kind = step::REPLACE;
-                st.pattern = jstr(*pat, "String");
+                st.pattern = svg_json::get_str(*pat, "String");
                 if (st.pattern.empty()) return svg_err(false, "tokenizer.json: Replace with an empty pattern");
-            } else if (pat && jget(*pat, "Regex") && jget(*pat, "Regex")->is_string()) {
-                const std::string re = jstr(*pat, "Regex");
+            } else if (pat && svg_json::get(*pat, "Regex") && svg_json::get(*pat, "Regex")->is_string()) {
+                const std::string re = svg_json::get_str(*pat, "Regex");
                 if (re != "\\s+") return svg_err(false, "tokenizer.json: Replace regex '%.64s' is not supported", re.c_str());
                 st.kind = step::REPLACE_WS;
             } else {
@@ -555,23 +523,23 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
         normalizers_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "normalizer"))
+    if (const json *n = svg_json::get(j, "normalizer"))
         if (!add_normalizer(*n)) return false;
 
     // pre-tokenizer
     std::function<bool(const json &)> add_pre_tokenizer = [&](const json &n) -> bool {
-        const std::string t = jstr(n, "type");
+        const std::string t = svg_json::get_str(n, "type");
         step st{};
         if (t == "Sequence") {
-            const json *list = jget(n, "pretokenizers");
+            const json *list = svg_json::get(n, "pretokenizers");
             if (!list || !list->is_array()) return svg_err(false, "tokenizer.json: Sequence pre-tokenizer without a list");
             for (const json &x : *list)
                 if (!add_pre_tokenizer(x)) return false;
             return true;
         } else if (t == "Split") {
             st.kind = step::SPLIT;
-            const json *pat = jget(n, "pattern");
-            const json *re = pat ? jget(*pat, "Regex") : nullptr;
+            const json *pat = svg_json::get(n, "pattern");
+            const json *re = pat ? svg_json::get(*pat, "Regex") : nullptr;
             if (!re || !re->is_string()) return svg_err(false, "tokenizer.json: Split needs a Regex pattern");
             const std::string &text = re->get_ref<const std::string &>();
             auto known = std::find_if(std::begin(k_known_regexes), std::end(k_known_regexes),
@@ -579,32 +547,32 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
             if (known == std::end(k_known_regexes))
                 return svg_err(false, "tokenizer.json: Split regex '%.200s' is not supported", text.c_str());
             st.regex = known->second;
-            const std::string behavior = jstr(n, "behavior");
+            const std::string behavior = svg_json::get_str(n, "behavior");
             if (behavior != "Isolated" && behavior != "Removed")
                 return svg_err(false, "tokenizer.json: Split behavior '%.64s' is not supported", behavior.c_str());
             st.removed = behavior == "Removed";
-            st.invert = jbool(n, "invert", false);
+            st.invert = svg_json::get_bool(n, "invert", false);
         } else if (t == "ByteLevel") {
             st.kind = step::BYTE_LEVEL;
-            st.add_prefix_space = jbool(n, "add_prefix_space", true);
-            st.use_regex = jbool(n, "use_regex", true);
+            st.add_prefix_space = svg_json::get_bool(n, "add_prefix_space", true);
+            st.use_regex = svg_json::get_bool(n, "use_regex", true);
         } else {
             return svg_err(false, "tokenizer.json: pre-tokenizer '%.64s' is not supported", t.c_str());
         }
         pre_tokenizers_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "pre_tokenizer"))
+    if (const json *n = svg_json::get(j, "pre_tokenizer"))
         if (!add_pre_tokenizer(*n)) return false;
 
     // post-processor: the special ids around a single sequence
     auto token_of = [&](const json &v, int64_t *id) { return jid(v, (int64_t)tokens_.size(), id) && is_token_[(size_t)*id]; };
     std::function<bool(const json &)> add_post = [&](const json &n) -> bool {
-        const std::string t = jstr(n, "type");
+        const std::string t = svg_json::get_str(n, "type");
         step st{};
         st.kind = step::TEMPLATE;
         if (t == "Sequence") {
-            const json *list = jget(n, "processors");
+            const json *list = svg_json::get(n, "processors");
             if (!list || !list->is_array()) return svg_err(false, "tokenizer.json: Sequence post-processor without a list");
             for (const json &x : *list)
                 if (!add_post(x)) return false;
@@ -613,28 +581,28 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
             return true;  // trims offsets only
         } else if (t == "RobertaProcessing" || t == "BertProcessing") {
             for (const char *key : {"cls", "sep"}) {
-                const json *v = jget(n, key);
+                const json *v = svg_json::get(n, key);
                 int64_t id;
                 if (!v || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() || !token_of((*v)[1], &id))
                     return svg_err(false, "tokenizer.json: %s: malformed %s", t.c_str(), key);
                 (key[0] == 'c' ? st.before : st.after).push_back((int32_t)id);
             }
         } else if (t == "TemplateProcessing") {
-            const json *single = jget(n, "single");
-            const json *specials = jget(n, "special_tokens");
+            const json *single = svg_json::get(n, "single");
+            const json *specials = svg_json::get(n, "special_tokens");
             if (!single || !single->is_array()) return svg_err(false, "tokenizer.json: TemplateProcessing without 'single'");
             bool seen_a = false;
             for (const json &item : *single) {
-                if (const json *seq = jget(item, "Sequence")) {
-                    if (jstr(*seq, "id") != "A" || seen_a)
+                if (const json *seq = svg_json::get(item, "Sequence")) {
+                    if (svg_json::get_str(*seq, "id") != "A" || seen_a)
                         return svg_err(false, "tokenizer.json: TemplateProcessing: 'single' must hold $A once");
                     seen_a = true;
                     continue;
                 }
-                const json *sp = jget(item, "SpecialToken");
-                const std::string name = sp ? jstr(*sp, "id") : std::string();
-                const json *entry = specials ? jget(*specials, name.c_str()) : nullptr;
-                const json *ids = entry ? jget(*entry, "ids") : nullptr;
+                const json *sp = svg_json::get(item, "SpecialToken");
+                const std::string name = sp ? svg_json::get_str(*sp, "id") : std::string();
+                const json *entry = specials ? svg_json::get(*specials, name.c_str()) : nullptr;
+                const json *ids = entry ? svg_json::get(*entry, "ids") : nullptr;
                 if (!ids || !ids->is_array())
                     return svg_err(false, "tokenizer.json: TemplateProcessing: special token '%.64s' undefined", name.c_str());
                 for (const json &idv : *ids) {
@@ -651,15 +619,15 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
         post_processors_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "post_processor"))
+    if (const json *n = svg_json::get(j, "post_processor"))
         if (!add_post(*n)) return false;
 
     // decoder
     std::function<bool(const json &)> add_decoder = [&](const json &n) -> bool {
-        const std::string t = jstr(n, "type");
+        const std::string t = svg_json::get_str(n, "type");
         step st{};
         if (t == "Sequence") {
-            const json *list = jget(n, "decoders");
+            const json *list = svg_json::get(n, "decoders");
             if (!list || !list->is_array()) return svg_err(false, "tokenizer.json: Sequence decoder without a list");
             for (const json &x : *list)
                 if (!add_decoder(x)) return false;
@@ -668,7 +636,7 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
             st.kind = step::BYTE_LEVEL;
         } else if (t == "BPEDecoder") {
             st.kind = step::BPE_DECODER;
-            const json *suffix = jget(n, "suffix");
+            const json *suffix = svg_json::get(n, "suffix");
             st.content = suffix && suffix->is_string() ? suffix->get<std::string>() : "</w>";
         } else {
             return svg_err(false, "tokenizer.json: decoder '%.64s' is not supported", t.c_str());
@@ -676,7 +644,7 @@ bool svg_bpe_tokenizer::parse(const void *data, size_t size) {
         decoders_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "decoder"))
+    if (const json *n = svg_json::get(j, "decoder"))
         if (!add_decoder(*n)) return false;
 
     // normalized added tokens are matched in normalized text, and decode as
@@ -998,7 +966,7 @@ bool svg_bpe_tokenizer::decode(const std::vector<int32_t> &ids, std::string *out
 
 bool svg_bpe_clip_json_from_vocab_merges(std::string_view vocab_json, std::string_view merges_txt, std::string *tokenizer_json) {
     tokenizer_json->clear();
-    const json vocab = parse_json(vocab_json, "vocab.json");
+    const json vocab = svg_json::parse(vocab_json, "vocab.json");
     if (vocab.is_discarded()) return false;
     if (!vocab.is_object()) return svg_err(false, "vocab.json: not a JSON object");
     for (const auto &el : vocab.items())

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "src/json-get.h"
 #include "svg.h"
 #include "utf8.h"
 
@@ -898,23 +899,6 @@ inline uint32_t next_char(std::string_view s, size_t i, size_t *len) {
     return cp;
 }
 
-const json *jget(const json &j, const char *key) {
-    if (!j.is_object()) return nullptr;
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return nullptr;
-    return &*it;
-}
-
-bool jbool(const json &j, const char *key, bool def) {
-    const json *v = jget(j, key);
-    return (v && v->is_boolean()) ? v->get<bool>() : def;
-}
-
-std::string jstr(const json &j, const char *key, const char *def = "") {
-    const json *v = jget(j, key);
-    return (v && v->is_string()) ? v->get<std::string>() : std::string(def);
-}
-
 bool base64_decode(const std::string &in, std::string *out) {
     out->clear();
     uint32_t acc = 0;
@@ -1189,30 +1173,20 @@ size_t grapheme_end(std::string_view s, size_t i) {
 }  // namespace
 
 bool svg_tokenizer::hf_parse(const void *data, size_t size) {
-    const char *p = (const char *)data;
-    int depth = 0;
-    bool too_deep = false;
-    json::parser_callback_t cb = [&](int d, json::parse_event_t ev, json &) {
-        if (ev == json::parse_event_t::object_start || ev == json::parse_event_t::array_start) {
-            depth = d;
-            if (d > 64) too_deep = true;
-        }
-        return !too_deep;
-    };
-    json j = json::parse(p, p + size, cb, /*allow_exceptions=*/false);
-    if (too_deep) PB_FAIL("tokenizer.json: nested too deeply");
-    if (j.is_discarded() || !j.is_object()) PB_FAIL("tokenizer.json: not a JSON object");
-    const json *model = jget(j, "model");
+    const json j = svg_json::parse(std::string_view((const char *)data, size), "tokenizer.json");
+    if (j.is_discarded()) return false;  // the error is set
+    if (!j.is_object()) PB_FAIL("tokenizer.json: not a JSON object");
+    const json *model = svg_json::get(j, "model");
     if (!model || !model->is_object()) PB_FAIL("tokenizer.json: no model");
-    std::string type = jstr(*model, "type");
+    std::string type = svg_json::get_str(*model, "type");
     if (type != "Unigram") PB_FAIL("tokenizer.json: model type '%s' is not supported (only Unigram)", type.c_str());
-    const json *vocab = jget(*model, "vocab");
+    const json *vocab = svg_json::get(*model, "vocab");
     if (!vocab || !vocab->is_array() || vocab->empty()) PB_FAIL("tokenizer.json: model.vocab missing or empty");
-    const json *unk = jget(*model, "unk_id");
+    const json *unk = svg_json::get(*model, "unk_id");
     if (!unk || !unk->is_number_integer()) PB_FAIL("tokenizer.json: model.unk_id missing (required)");
     const int64_t unk_id = unk->get<int64_t>();
     if (unk_id < 0 || unk_id >= (int64_t)vocab->size()) PB_FAIL("tokenizer.json: unk_id %lld out of range", (long long)unk_id);
-    byte_fallback_ = jbool(*model, "byte_fallback", false);
+    byte_fallback_ = svg_json::get_bool(*model, "byte_fallback", false);
     unk_id_ = (int)unk_id;
     pieces_.reserve(vocab->size());
     for (const json &e : *vocab) {
@@ -1224,18 +1198,18 @@ bool svg_tokenizer::hf_parse(const void *data, size_t size) {
         pieces_.push_back(std::move(pi));
     }
     // added tokens: special → CONTROL, others → USER_DEFINED; matched whole in the raw text
-    if (const json *added = jget(j, "added_tokens")) {
+    if (const json *added = svg_json::get(j, "added_tokens")) {
         if (!added->is_array()) PB_FAIL("tokenizer.json: added_tokens is not an array");
         for (const json &a : *added) {
-            const json *id = jget(a, "id");
-            const json *content = jget(a, "content");
+            const json *id = svg_json::get(a, "id");
+            const json *content = svg_json::get(a, "content");
             if (!id || !id->is_number_integer() || !content || !content->is_string())
                 PB_FAIL("tokenizer.json: malformed added token");
             int64_t i = id->get<int64_t>();
             std::string c = content->get<std::string>();
             if (i < 0 || i >= (int64_t)pieces_.size() || c.empty()) continue;  // not in the vocabulary: ignored
             if (pieces_[(size_t)i].text != c) continue;
-            pieces_[(size_t)i].type = jbool(a, "special", false) ? PIECE_CONTROL : PIECE_USER_DEFINED;
+            pieces_[(size_t)i].type = svg_json::get_bool(a, "special", false) ? PIECE_CONTROL : PIECE_USER_DEFINED;
             hf_added_.emplace_back(std::move(c), (int32_t)i);
         }
     }
@@ -1254,34 +1228,34 @@ bool svg_tokenizer::hf_parse(const void *data, size_t size) {
     // normalizer
     std::function<bool(const json &)> add_norm = [&](const json &n) -> bool {
         if (n.is_null()) return true;
-        std::string t = jstr(n, "type");
+        std::string t = svg_json::get_str(n, "type");
         hf_step st{};
         if (t == "Sequence") {
-            const json *list = jget(n, "normalizers");
+            const json *list = svg_json::get(n, "normalizers");
             if (!list || !list->is_array()) PB_FAIL("tokenizer.json: Sequence normalizer without a list");
             for (const json &x : *list)
                 if (!add_norm(x)) return false;
             return true;
         } else if (t == "Precompiled") {
             std::string blob;
-            const json *b64 = jget(n, "precompiled_charsmap");
+            const json *b64 = svg_json::get(n, "precompiled_charsmap");
             if (b64 && !b64->is_string()) PB_FAIL("tokenizer.json: precompiled_charsmap is not a string");
             if (b64 && !base64_decode(b64->get<std::string>(), &blob)) PB_FAIL("tokenizer.json: precompiled_charsmap: bad base64");
             if (!set_charsmap(blob)) return false;
             st.kind = hf_step::PRECOMPILED;
         } else if (t == "Strip") {
             st.kind = hf_step::STRIP;
-            st.left = jbool(n, "strip_left", jbool(n, "left", false));
-            st.right = jbool(n, "strip_right", jbool(n, "right", false));
+            st.left = svg_json::get_bool(n, "strip_left", svg_json::get_bool(n, "left", false));
+            st.right = svg_json::get_bool(n, "strip_right", svg_json::get_bool(n, "right", false));
         } else if (t == "Replace") {
-            const json *pat = jget(n, "pattern");
-            st.content = jstr(n, "content");
-            if (pat && pat->is_object() && jget(*pat, "String")) {
+            const json *pat = svg_json::get(n, "pattern");
+            st.content = svg_json::get_str(n, "content");
+            if (pat && pat->is_object() && svg_json::get(*pat, "String")) {
                 st.kind = hf_step::REPLACE;
-                st.pattern = jstr(*pat, "String");
+                st.pattern = svg_json::get_str(*pat, "String");
                 if (st.pattern.empty()) PB_FAIL("tokenizer.json: Replace with an empty pattern");
-            } else if (pat && pat->is_object() && jget(*pat, "Regex")) {
-                std::string re = jstr(*pat, "Regex");
+            } else if (pat && pat->is_object() && svg_json::get(*pat, "Regex")) {
+                std::string re = svg_json::get_str(*pat, "Regex");
                 if (re == " {2,}") {
                     st.kind = hf_step::COLLAPSE_SPACES;
                 } else {
@@ -1296,14 +1270,14 @@ bool svg_tokenizer::hf_parse(const void *data, size_t size) {
         hf_normalizers_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "normalizer"))
+    if (const json *n = svg_json::get(j, "normalizer"))
         if (!add_norm(*n)) return false;
     // pre-tokenizer
     std::function<bool(const json &)> add_pre = [&](const json &n) -> bool {
-        std::string t = jstr(n, "type");
+        std::string t = svg_json::get_str(n, "type");
         hf_step st{};
         if (t == "Sequence") {
-            const json *list = jget(n, "pretokenizers");
+            const json *list = svg_json::get(n, "pretokenizers");
             if (!list || !list->is_array()) PB_FAIL("tokenizer.json: Sequence pre-tokenizer without a list");
             for (const json &x : *list)
                 if (!add_pre(x)) return false;
@@ -1312,12 +1286,12 @@ bool svg_tokenizer::hf_parse(const void *data, size_t size) {
             st.kind = hf_step::WS_SPLIT;
         } else if (t == "Metaspace") {
             st.kind = hf_step::METASPACE;
-            st.replacement = jstr(n, "replacement", kSpaceSymbol);
+            st.replacement = svg_json::get_str(n, "replacement", kSpaceSymbol);
             if (st.replacement.empty()) PB_FAIL("tokenizer.json: Metaspace with an empty replacement");
-            std::string scheme = jstr(n, "prepend_scheme");
-            if (scheme.empty()) scheme = jbool(n, "add_prefix_space", true) ? "always" : "never";
+            std::string scheme = svg_json::get_str(n, "prepend_scheme");
+            if (scheme.empty()) scheme = svg_json::get_bool(n, "add_prefix_space", true) ? "always" : "never";
             st.prepend = scheme == "always" ? 0 : scheme == "first" ? 1 : 2;
-            st.split = jbool(n, "split", true);
+            st.split = svg_json::get_bool(n, "split", true);
             if (st.prepend != 2) hf_prepend_ = true;
         } else {
             PB_FAIL("tokenizer.json: pre-tokenizer '%s' is not supported", t.c_str());
@@ -1325,9 +1299,9 @@ bool svg_tokenizer::hf_parse(const void *data, size_t size) {
         hf_pretok_.push_back(std::move(st));
         return true;
     };
-    if (const json *n = jget(j, "pre_tokenizer"))
+    if (const json *n = svg_json::get(j, "pre_tokenizer"))
         if (!add_pre(*n)) return false;
-    hf_fuse_unk_ = jbool(*model, "fuse_unk", true);
+    hf_fuse_unk_ = svg_json::get_bool(*model, "fuse_unk", true);
     return true;
 }
 
