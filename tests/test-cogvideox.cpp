@@ -31,33 +31,11 @@ svgtest::converted convert_case(const std::string &cse, bool cuda) {
 // svg_forward_component on the case's `golden` inputs; max rel L2 over `outputs` (name in both files).
 double component_error(const std::string &cse, const char *component, const char *golden, const std::vector<const char *> &outputs,
                        bool cuda, svg_type act = SVG_TYPE_F32, int steps = 4) {
-    svgtest::converted file = convert_case(cse, cuda);
-    if (!file.ok()) return INFINITY;
-    st_ptr in(svg_safetensors_open((kGoldens + cse + "/" + golden).c_str()));
-    EXPECT_NE(in, nullptr) << svg_last_error();
-    if (!in) return INFINITY;
     svg_forward_options opt;
     opt.act = act;
     opt.steps = steps;
     opt.cfg = 6.0f;
-    svg_forward_result res;
-    if (!svg_forward_component(file.f.get(), component, file.be.get(), opt, in.get(), &res)) {
-        ADD_FAILURE() << svg_last_error();
-        return INFINITY;
-    }
-    double worst = 0;
-    for (const char *name : outputs) {
-        std::vector<int64_t> shape;
-        const std::vector<float> ref = svgtest::read_tensor(in.get(), name, &shape);
-        const svg_forward_tensor *o = res.get(name);
-        EXPECT_NE(o, nullptr) << name;
-        if (!o) return INFINITY;
-        EXPECT_EQ(o->shape, shape) << name;
-        const double e = svgtest::rel_l2(o->values, ref);
-        printf("%s %s %s: rel L2 %.3g\n", cse.c_str(), component, name, e);
-        worst = std::max(worst, e);
-    }
-    return worst;
+    return svgtest::forward_max_error(convert_case(cse, cuda), component, kGoldens + cse + "/" + golden, opt, outputs, cse + " " + component);
 }
 
 const std::vector<const char *> kPipelineOutputs = {"latents_step0", "latents_step1", "latents_step2", "latents_step3", "video"};
@@ -139,21 +117,10 @@ void check_rope(const std::string &transformer, const std::string &forward) {
 
 // one forward of a converted transformer folder on a safetensors of inputs; rel L2 vs "out"
 double forward_error(const std::string &transformer, const std::string &forward, bool cuda, svg_type act = SVG_TYPE_F32) {
-    svgtest::converted file({svgtest::source(transformer)}, cuda, "cogvideox-forward");
-    st_ptr in(svg_safetensors_open(forward.c_str()));
-    EXPECT_NE(in, nullptr) << svg_last_error();
-    if (!file.ok() || !in) return INFINITY;
-    svg_forward_result res;
-    if (!svg_forward_component(file.f.get(), "transformer", file.be.get(), act, in.get(), &res)) {
-        ADD_FAILURE() << svg_last_error();
-        return INFINITY;
-    }
-    std::vector<int64_t> shape;
-    const std::vector<float> ref = svgtest::read_tensor(in.get(), "out", &shape);
-    const svg_forward_tensor *o = res.get("out");
-    if (!o) return INFINITY;
-    EXPECT_EQ(o->shape, shape);
-    return svgtest::rel_l2(o->values, ref);
+    svg_forward_options opt;
+    opt.act = act;
+    return svgtest::forward_max_error(svgtest::converted({svgtest::source(transformer)}, cuda, "cogvideox-forward"), "transformer", forward, opt,
+                                      {"out"}, forward);
 }
 
 const std::string kExtra = std::string(SVG_TEST_DATA) + "/cogvideox_extra/";

@@ -18,32 +18,13 @@ namespace {
 
 const std::string kData = std::string(SVG_TEST_DATA) + "/";
 
-struct st_free {
-    void operator()(svg_safetensors *s) const { svg_safetensors_free(s); }
-};
-using st_ptr = std::unique_ptr<svg_safetensors, st_free>;
 
 // One forward of a converted transformer on a safetensors of inputs; rel L2 vs "out".
 double forward_error(const std::string &transformer, const std::string &forward, bool cuda, svg_type act) {
-    svgtest::converted file({svgtest::source(transformer)}, cuda, "hunyuan");
-    if (!file.ok()) return INFINITY;
-    st_ptr in(svg_safetensors_open(forward.c_str()));
-    EXPECT_NE(in, nullptr) << svg_last_error();
-    if (!in) return INFINITY;
-    svg_forward_result res;
-    if (!svg_forward_component(file.f.get(), "transformer", file.be.get(), act, in.get(), &res)) {
-        ADD_FAILURE() << svg_last_error();
-        return INFINITY;
-    }
-    std::vector<int64_t> shape;
-    const std::vector<float> ref = svgtest::read_tensor(in.get(), "out", &shape);
-    const svg_forward_tensor *o = res.get("out");
-    EXPECT_NE(o, nullptr);
-    if (!o) return INFINITY;
-    EXPECT_EQ(o->shape, shape);
-    const double e = svgtest::rel_l2(o->values, ref);
-    printf("%s: rel L2 %.3g\n", forward.c_str(), e);
-    return e;
+    svg_forward_options opt;
+    opt.act = act;
+    return svgtest::forward_max_error(svgtest::converted({svgtest::source(transformer)}, cuda, "hunyuan"), "transformer", forward, opt, {"out"},
+                                      forward);
 }
 
 const std::string kGolden = kData + "goldens/hunyuan_t2v/";
@@ -148,34 +129,13 @@ namespace {
 // The golden pipeline (pipeline.safetensors as it is) through
 // svg_forward_component; max rel L2 over `outputs`.
 double pipeline_error(const std::vector<const char *> &outputs, bool cuda, svg_type act) {
-    svgtest::converted file({svgtest::source(kGolden + "transformer"), svgtest::source(kData + "goldens/hunyuan_vae/vae")}, cuda,
-                            "hunyuan-pipeline", kGolden + "scheduler/scheduler_config.json");
-    if (!file.ok()) return INFINITY;
-    st_ptr in(svg_safetensors_open((kGolden + "pipeline.safetensors").c_str()));
-    EXPECT_NE(in, nullptr) << svg_last_error();
-    if (!in) return INFINITY;
     svg_forward_options opt;
     opt.act = act;
     opt.steps = 4;
     opt.cfg = 6.0f;
-    svg_forward_result res;
-    if (!svg_forward_component(file.f.get(), "pipeline", file.be.get(), opt, in.get(), &res)) {
-        ADD_FAILURE() << svg_last_error();
-        return INFINITY;
-    }
-    double worst = 0;
-    for (const char *name : outputs) {
-        std::vector<int64_t> shape;
-        const std::vector<float> ref = svgtest::read_tensor(in.get(), name, &shape);
-        const svg_forward_tensor *o = res.get(name);
-        EXPECT_NE(o, nullptr) << name;
-        if (!o) return INFINITY;
-        EXPECT_EQ(o->shape, shape) << name;
-        const double e = svgtest::rel_l2(o->values, ref);
-        printf("hunyuan pipeline %s: rel L2 %.3g\n", name, e);
-        worst = std::max(worst, e);
-    }
-    return worst;
+    return svgtest::forward_max_error(svgtest::converted({svgtest::source(kGolden + "transformer"), svgtest::source(kData + "goldens/hunyuan_vae/vae")},
+                                                         cuda, "hunyuan-pipeline", kGolden + "scheduler/scheduler_config.json"),
+                                      "pipeline", kGolden + "pipeline.safetensors", opt, outputs, "hunyuan pipeline");
 }
 
 const std::vector<const char *> kOutputs = {"timesteps", "latents_step0", "latents_step1", "latents_step2", "latents_step3", "video"};
@@ -196,17 +156,9 @@ TEST(HunyuanTransformer, OriginalNamingMatchesReference) {
     svg_convert_source src;
     src.path = file;
     src.config_path = kGolden + "transformer/config.json";
-    svgtest::converted conv({src}, false, "hunyuan-original");
-    ASSERT_TRUE(conv.ok());
-    st_ptr in(svg_safetensors_open((kGolden + "transformer_forward.safetensors").c_str()));
-    ASSERT_NE(in, nullptr);
-    svg_forward_result res;
-    ASSERT_TRUE(svg_forward_component(conv.f.get(), "transformer", conv.be.get(), SVG_TYPE_F32, in.get(), &res)) << svg_last_error();
-    const svg_forward_tensor *o = res.get("out");
-    ASSERT_NE(o, nullptr);
-    const double e = svgtest::rel_l2(o->values, svgtest::read_tensor(in.get(), "out"));
-    printf("original naming: rel L2 %.3g\n", e);
-    EXPECT_LE(e, 1e-4);
+    EXPECT_LE(svgtest::forward_max_error(svgtest::converted({src}, false, "hunyuan-original"), "transformer",
+                                         kGolden + "transformer_forward.safetensors", svg_forward_options{}, {"out"}, "original naming"),
+              1e-4);
 
     // without a config the heads come from the release's 128-dim rule, which
     // this tiny model (48 wide) does not follow: a clear error

@@ -16,6 +16,7 @@
 
 #include "convert/convert.h"
 #include "models/dit.h"
+#include "models/forward.h"
 #include "models/model-file.h"
 #include "models/vae-common.h"
 #include "svg.h"
@@ -84,6 +85,35 @@ inline svg_convert_source source(const std::string &path, const std::string &com
     s.path = path;
     s.component = component;
     return s;
+}
+
+// svg_forward_component of `component` on a converted file and the inputs
+// file `inputs`: the largest rel L2 over `outputs` (named alike in both
+// files, shapes checked); INFINITY, with a test failure, on any error.
+inline double forward_max_error(const converted &file, const std::string &component, const std::string &inputs,
+                                const svg_forward_options &opt, const std::vector<const char *> &outputs, const std::string &label) {
+    if (!file.ok()) return INFINITY;
+    std::unique_ptr<svg_safetensors, void (*)(svg_safetensors *)> in(svg_safetensors_open(inputs.c_str()), svg_safetensors_free);
+    EXPECT_NE(in, nullptr) << svg_last_error();
+    if (!in) return INFINITY;
+    svg_forward_result res;
+    if (!svg_forward_component(file.f.get(), component, file.be.get(), opt, in.get(), &res)) {
+        ADD_FAILURE() << label << ": " << svg_last_error();
+        return INFINITY;
+    }
+    double worst = 0;
+    for (const char *name : outputs) {
+        std::vector<int64_t> shape;
+        const std::vector<float> ref = read_tensor(in.get(), name, &shape);
+        const svg_forward_tensor *o = res.get(name);
+        EXPECT_NE(o, nullptr) << label << " " << name;
+        if (!o) return INFINITY;
+        EXPECT_EQ(o->shape, shape) << label << " " << name;
+        const double e = rel_l2(o->values, ref);
+        printf("%s %s: rel L2 %.3g\n", label.c_str(), name, e);
+        worst = std::max(worst, e);
+    }
+    return worst;
 }
 
 // Sparse VideoGen inside a transformer's blocks, for any family: build(ctx,
