@@ -4,6 +4,7 @@
 #include "convert/convert.h"
 #include "models/model-file.h"
 #include "src/bpe.h"
+#include "src/quants-k.h"
 #include "src/tokenizer.h"
 
 #include <sys/mman.h>
@@ -124,7 +125,8 @@ svg_type source_type(const char *dtype) {
 }
 
 bool is_weight_type(svg_type t) {
-    return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16 || t == SVG_TYPE_Q8_0 || t == SVG_TYPE_Q4_0;
+    return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16 || t == SVG_TYPE_Q8_0 || t == SVG_TYPE_Q4_0 || t == SVG_TYPE_Q4_K ||
+           t == SVG_TYPE_Q5_K || t == SVG_TYPE_Q6_K;
 }
 
 // The stored type of a parameter: only linear weights take the requested
@@ -135,6 +137,45 @@ svg_type param_type(const svg_convert_param &p, svg_type weight_type) {
     if (p.kind != SVG_PARAM_LINEAR) return SVG_TYPE_F32;
     if (p.shape.back() % svg_type_traits_of(weight_type)->block_size) return SVG_TYPE_F32;
     return weight_type;
+}
+
+// A name's numbered block: "transformer_blocks.7.attn.to_v.weight" → stack
+// "transformer_blocks." and 7; false outside numbered blocks.
+bool block_of(const std::string &name, std::string *stack, int64_t *index) {
+    for (size_t i = name.find('.'); i != std::string::npos; i = name.find('.', i + 1)) {
+        size_t j = i + 1;
+        while (j < name.size() && isdigit((unsigned char)name[j])) j++;
+        if (j > i + 1 && j < name.size() && name[j] == '.') {
+            *stack = name.substr(0, i + 1);
+            *index = std::stoll(name.substr(i + 1, j - i - 1));
+            return true;
+        }
+    }
+    return false;
+}
+
+// The k-quant mixes (svg_convert_options::mix): the type of param i.
+svg_type mix_type(const std::vector<svg_convert_param> &params, size_t i, svg_type base) {
+    const svg_convert_param &p = params[i];
+    if (p.kind != SVG_PARAM_LINEAR) return SVG_TYPE_F32;
+    const int64_t row = p.shape.back();
+    if (row % SVG_QK_K) return row % 32 ? SVG_TYPE_F32 : SVG_TYPE_Q8_0;
+    std::string stack;
+    int64_t b = 0, n = 0;
+    if (!block_of(p.name, &stack, &b)) return SVG_TYPE_Q6_K;  // (1)
+    for (const svg_convert_param &q : params) {
+        std::string s;
+        int64_t k;
+        if (block_of(q.name, &s, &k) && s == stack) n = std::max(n, k + 1);
+    }
+    const std::string rest = p.name.substr(p.name.find('.', stack.size()) + 1);
+    auto has = [&](const char *part) { return rest.find(part) != std::string::npos; };
+    const bool modulation = rest.rfind("norm", 0) == 0 && has(".linear");  // (2)
+    if (modulation || b == 0 || b == n - 1) return SVG_TYPE_Q6_K;          // (3)
+    const bool value_or_down = has("to_v.") || has("add_v_proj.") || has("v_proj.") || has(".v.") || has("net.2.") ||
+                               has("down_proj.") || has("fc2.") || has(".wo.") || has("proj_out.");
+    const bool more_bits = b < n / 8 || b >= 7 * n / 8 || (b - n / 8) % 3 == 2;
+    return value_or_down && more_bits ? SVG_TYPE_Q6_K : base;  // (4)
 }
 
 // ------------------------------------------------------------ resolving
@@ -770,7 +811,10 @@ bool check_options(const svg_convert_options &opt) {
     if (opt.sources.empty()) return svg_err(false, "nothing to convert: no source");
     if (opt.output.empty()) return svg_err(false, "no output file");
     if (opt.type != SVG_TYPE_COUNT && !is_weight_type(opt.type))
-        return svg_err(false, "type %s is not a weight type (f32, f16, bf16, q8_0, q4_0)", svg_type_name(opt.type));
+        return svg_err(false, "type %s is not a weight type (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K)", svg_type_name(opt.type));
+    if (!opt.mix.empty() && !((opt.mix == "q4_K_m" || opt.mix == "q4_k_m") && opt.type == SVG_TYPE_Q4_K) &&
+        !((opt.mix == "q5_K_m" || opt.mix == "q5_k_m") && opt.type == SVG_TYPE_Q5_K))
+        return svg_err(false, "mix '%s' with type %s: the mixes are q4_K_m (type q4_K) and q5_K_m (type q5_K)", opt.mix.c_str(), svg_type_name(opt.type));
     for (const svg_convert_source &s : opt.sources) {
         if (s.component.find('.') != std::string::npos) return svg_err(false, "bad component name '%s'", s.component.c_str());
         if (opt.random && !s.path.empty())
@@ -836,7 +880,7 @@ bool convert(const svg_convert_options &opt) {
     for (const component &c : comps) {
         for (size_t i = 0; i < c.params.size(); i++) {
             const svg_convert_param &p = c.params[i];
-            const svg_type type = param_type(p, c.weight_type);
+            const svg_type type = opt.mix.empty() ? param_type(p, c.weight_type) : mix_type(c.params, i, c.weight_type);
             const std::string name = svg_component_tensor_prefix(c.name) + p.name;
             const std::string from = c.st ? svg_safetensors_dtype(c.st.get(), c.src_index[i]) : "random";
             char head[32];
@@ -891,7 +935,10 @@ const char *svg_convert_usage(void) {
            "      --tokenizer F   add the text encoder's tokenizer (spiece.model or tokenizer.json)\n"
            "      --tokenizer-2 F add text_encoder_2's tokenizer (tokenizer.json, or CLIP's vocab.json with\n"
            "                      merges.txt beside it, or their folder)\n"
-           "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0\n"
+           "  -t, --type TYPE     type of the linear weights: f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K\n"
+           "                      (k-quants: ggml's blocks of 256; rows not a whole number of\n"
+           "                      blocks keep f32), or the mixes q4_K_m, q5_K_m (q6_K where it pays:\n"
+           "                      embedders, heads, modulation, first/last blocks; see convert.h)\n"
            "                      (default: the checkpoint's; other tensors stay f32)\n"
            "      --random        random weights for --config instead of a checkpoint; INPUT and\n"
            "                      --text-encoder/--vae/--image-encoder then name config.json files (or\n"
@@ -985,8 +1032,12 @@ bool svg_convert_parse_args(int argc, const char *const *argv, svg_convert_optio
             if (!value(&src.config_path)) return false;
         } else if (arg == "-t" || arg == "--type") {
             if (!value(&v)) return false;
+            if (v == "q4_K_m" || v == "q4_k_m" || v == "q5_K_m" || v == "q5_k_m") {
+                o.mix = v;
+                v = v.substr(0, 4);  // the base type
+            }
             if (!svg_type_from_name(v.c_str(), &o.type) || !is_weight_type(o.type))
-                return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0)", v.c_str());
+                return svg_err(false, "unknown type '%s' (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K)", v.c_str());
         } else if (arg == "--component") {
             if (!value(&src.component)) return false;
         } else if (arg == "--tokenizer") {

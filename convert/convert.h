@@ -48,10 +48,19 @@ struct svg_convert_options {
     std::string scheduler_config_path;
     std::string output;
     std::string name;  // general.name; empty: derived from the first source's path
-    // Type of the 2-D linear weights (f32, f16, bf16, q8_0, q4_0); every other
+    // Type of the 2-D linear weights (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K); every other
     // tensor is written f32. SVG_TYPE_COUNT: the source's own float type
     // (f32 with random).
     svg_type type = SVG_TYPE_COUNT;
+    // A k-quant mix, as llama.cpp's: "q4_K_m" or "q5_K_m" (type then q4_K /
+    // q5_K, the base). Linear weights take the base type, except q6_K for
+    // (1) those outside the numbered blocks (embedders, condition projections,
+    // output head), (2) adaLN modulation projections (a norm's ".linear"),
+    // (3) every linear weight of the first and the last block of a stack,
+    // (4) value and FFN-down projections in llama.cpp's "more bits" blocks
+    // (i < n/8, i ≥ 7n/8, and every third between). Rows that are not whole
+    // 256-value blocks take q8_0 (f32 when not whole 32-value blocks either).
+    std::string mix;
     // Random weights from each source's config instead of reading a checkpoint.
     bool random = false;
     uint64_t seed = 0;

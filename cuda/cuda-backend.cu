@@ -231,16 +231,19 @@ struct cuda_backend : svg_backend {
             case SVG_OP_COPY: {
                 const svg_type_traits *ta = svg_type_traits_of(t->src[0]->type), *td = svg_type_traits_of(t->type);
                 if (t->src[0]->type == t->type) return true;
-                return (is_act(t->src[0]->type) || ta->is_quantized) && (is_act(t->type) || td->is_quantized) &&
-                       !(ta->is_quantized && td->is_quantized);
+                // the device quantizes to q8_0 / q4_0 only (k-quants are the converter's)
+                const bool to_quant = t->type == SVG_TYPE_Q8_0 || t->type == SVG_TYPE_Q4_0;
+                return (is_act(t->src[0]->type) || ta->is_quantized) && (is_act(t->type) || to_quant) && !(ta->is_quantized && td->is_quantized);
             }
             case SVG_OP_GET_ROWS: {
                 const enum svg_type tt = t->src[0]->type;
-                return is_act(tt) || tt == SVG_TYPE_Q8_0 || tt == SVG_TYPE_Q4_0;
+                int elems, bytes;
+                return is_act(tt) || svg_qblock(tt, &elems, &bytes);
             }
             case SVG_OP_MUL_MAT: {
                 const enum svg_type tb = t->src[1]->type;
-                return is_act(t->src[0]->type) && (is_act(tb) || tb == SVG_TYPE_Q8_0 || tb == SVG_TYPE_Q4_0);
+                int elems, bytes;  // k-quant weights: the tiled kernel, dequantizing as it loads
+                return is_act(t->src[0]->type) && (is_act(tb) || svg_qblock(tb, &elems, &bytes));
             }
             case SVG_OP_ATTENTION: {
                 const svg_tensor *q = t->src[0], *k = t->src[1], *v = t->src[2];

@@ -165,15 +165,89 @@ struct svg_block_q4_0 {
     __half d;
     uint8_t qs[16];
 };
-// element j (0..31) of a block
+// ggml's k-quants, blocks of 256 (layouts and math in src/quants-k.{h,cpp})
+struct svg_block_q4_k {
+    __half d, dmin;
+    uint8_t scales[12];
+    uint8_t qs[128];
+};
+struct svg_block_q5_k {
+    __half d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+};
+struct svg_block_q6_k {
+    uint8_t ql[128];
+    uint8_t qh[64];
+    int8_t scales[16];
+    __half d;
+};
+
+// Elements and bytes of one block of a quantized type; false for the others.
+__host__ __device__ __forceinline__ bool svg_qblock(int type, int *elems, int *bytes) {
+    switch (type) {
+        case SVG_TYPE_Q8_0: *elems = 32, *bytes = (int)sizeof(svg_block_q8_0); return true;
+        case SVG_TYPE_Q4_0: *elems = 32, *bytes = (int)sizeof(svg_block_q4_0); return true;
+        case SVG_TYPE_Q4_K: *elems = 256, *bytes = 144; return true;
+        case SVG_TYPE_Q5_K: *elems = 256, *bytes = 176; return true;
+        case SVG_TYPE_Q6_K: *elems = 256, *bytes = 210; return true;
+        default: return false;
+    }
+}
+
+// k-quants: sub-block s's 6-bit (scale, min) (ggml get_scale_min_k4)
+__device__ __forceinline__ void svg_k_scale_min(int s, const uint8_t *q, int *sc, int *m) {
+    if (s < 4) {
+        *sc = q[s] & 63;
+        *m = q[s + 4] & 63;
+    } else {
+        *sc = (q[s + 4] & 0xF) | ((q[s - 4] >> 6) << 4);
+        *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
+    }
+}
+
+// element j (0 .. block elements − 1) of a block
 __device__ __forceinline__ float svg_dequant(const char *blk, int type, int j) {
     if (type == SVG_TYPE_Q8_0) {
         const svg_block_q8_0 *b = (const svg_block_q8_0 *)blk;
         return __half2float(b->d) * b->qs[j];
     }
-    const svg_block_q4_0 *b = (const svg_block_q4_0 *)blk;
-    const int q = j < 16 ? (b->qs[j] & 0xf) : (b->qs[j - 16] >> 4);
-    return __half2float(b->d) * (q - 8);
+    if (type == SVG_TYPE_Q4_0) {
+        const svg_block_q4_0 *b = (const svg_block_q4_0 *)blk;
+        const int q = j < 16 ? (b->qs[j] & 0xf) : (b->qs[j - 16] >> 4);
+        return __half2float(b->d) * (q - 8);
+    }
+    if (type == SVG_TYPE_Q6_K) {  // 128-value halves, each four runs of 32 over shared bytes
+        const svg_block_q6_k *b = (const svg_block_q6_k *)blk;
+        const int n = j / 128, quad = (j % 128) / 32, l = j % 32;
+        const int lo = (b->ql[n * 64 + l + 32 * (quad & 1)] >> (4 * (quad >> 1))) & 0xF;
+        const int hi = (b->qh[n * 32 + l] >> (2 * quad)) & 3;
+        return __half2float(b->d) * b->scales[n * 8 + l / 16 + 2 * quad] * ((lo | hi << 4) - 32);
+    }
+    // q4_K / q5_K: 64-value groups, the low nibbles the first 32, the high ones the next
+    const int g = j / 64, half = (j % 64) / 32, l = j % 32;
+    const uint8_t *scales, *qs;
+    float d, dmin;
+    int fifth = 0;
+    if (type == SVG_TYPE_Q4_K) {
+        const svg_block_q4_k *b = (const svg_block_q4_k *)blk;
+        scales = b->scales, qs = b->qs, d = __half2float(b->d), dmin = __half2float(b->dmin);
+    } else {
+        const svg_block_q5_k *b = (const svg_block_q5_k *)blk;
+        scales = b->scales, qs = b->qs, d = __half2float(b->d), dmin = __half2float(b->dmin);
+        fifth = ((b->qh[l] >> (2 * g + half)) & 1) << 4;
+    }
+    int sc, m;
+    svg_k_scale_min(2 * g + half, scales, &sc, &m);
+    return d * sc * (((qs[32 * g + l] >> (4 * half)) & 0xF) + fifth) - dmin * m;
+}
+
+// element k of a row of blocks
+__device__ __forceinline__ float svg_dequant_row(const char *row, int type, int64_t k) {
+    int elems = 32, bytes = 0;
+    svg_qblock(type, &elems, &bytes);
+    return svg_dequant(row + (k / elems) * bytes, type, (int)(k % elems));
 }
 
 // ---- RoPE frequencies (cuda-embed.cu builds them; cuda-rows.cu and the

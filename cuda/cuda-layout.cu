@@ -27,7 +27,9 @@ __global__ void convert_kernel(char *y, int td, const char *a, svg_cuda_shape sa
         float v;
         if (a_quant) {
             const int64_t row = i / len, j = i % len;
-            v = svg_dequant(a + svg_cuda_offset(sa, row * (len / 32) + j / 32), ta, (int)(j % 32));
+            int elems = 32, bytes = 0;
+            svg_qblock(ta, &elems, &bytes);
+            v = svg_dequant(a + svg_cuda_offset(sa, row * (len / elems) + j / elems), ta, (int)(j % elems));
         } else {
             v = svg_ld_any(a + svg_cuda_offset(sa, i), ta);
         }
@@ -35,7 +37,8 @@ __global__ void convert_kernel(char *y, int td, const char *a, svg_cuda_shape sa
     }
 }
 
-// float → q8_0 / q4_0, one thread per block of 32 (same rounding as the CPU)
+// float → q8_0 / q4_0, one thread per block of 32 (same rounding as the CPU);
+// the k-quants are written by the converter only
 __global__ void quantize_kernel(char *y, int td, const char *a, svg_cuda_shape sa, int ta, int64_t n_blocks) {
     for (int64_t blk = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; blk < n_blocks; blk += (int64_t)gridDim.x * blockDim.x) {
         float x[32];
@@ -141,9 +144,8 @@ __global__ void get_rows_kernel(char *y, const char *table, int tt, int64_t row_
             *bad = 1;
         } else {
             const char *row = table + id * row_bytes;
-            if (tt == SVG_TYPE_Q8_0) v = svg_dequant(row + (j / 32) * sizeof(svg_block_q8_0), tt, (int)(j % 32));
-            else if (tt == SVG_TYPE_Q4_0) v = svg_dequant(row + (j / 32) * sizeof(svg_block_q4_0), tt, (int)(j % 32));
-            else v = svg_ld_any(row + j * (tt == SVG_TYPE_F32 ? 4 : 2), tt);
+            int elems, bytes;
+            v = svg_qblock(tt, &elems, &bytes) ? svg_dequant_row(row, tt, j) : svg_ld_any(row + j * (tt == SVG_TYPE_F32 ? 4 : 2), tt);
         }
         ((float *)y)[i] = v;
     }

@@ -41,8 +41,8 @@ __global__ void mm_tiled_kernel(TD *y, mm_args p) {
     const char *b = p.b + (p.b_batch.n ? svg_cuda_offset(p.b_batch, batch) : 0);
     const int64_t m0 = (int64_t)blockIdx.y * TM, n0 = (int64_t)blockIdx.x * TN;
     const int tid = threadIdx.x, tm = (tid / 16) * 4, tn = (tid % 16) * 4;
-    const bool bq = p.tb == SVG_TYPE_Q8_0 || p.tb == SVG_TYPE_Q4_0;
-    const int qbytes = p.tb == SVG_TYPE_Q8_0 ? (int)sizeof(svg_block_q8_0) : (int)sizeof(svg_block_q4_0);
+    int qelems = 32, qbytes = 0;
+    const bool bq = svg_qblock(p.tb, &qelems, &qbytes);
     float acc[4][4] = {};
     for (int64_t k0 = 0; k0 < p.K; k0 += TK) {
         for (int i = tid; i < TK * TM; i += blockDim.x) {
@@ -56,7 +56,7 @@ __global__ void mm_tiled_kernel(TD *y, mm_args p) {
             float v = 0.f;
             if (n < p.N && k < p.K) {
                 const char *row = b + n * p.b_rs;
-                v = bq ? svg_dequant(row + (k / 32) * qbytes, p.tb, (int)(k % 32)) : svg_ld_any(row + k * p.b_ks, p.tb);
+                v = bq ? svg_dequant(row + (k / qelems) * qbytes, p.tb, (int)(k % qelems)) : svg_ld_any(row + k * p.b_ks, p.tb);
             }
             Bs[kk][nn] = v;
         }

@@ -1,9 +1,11 @@
 // Element types: scalar conversions and the type-traits table. A new block
 // quantization is one table entry plus its two row conversions.
 #include "svg-impl.h"
+#include "quants-k.h"
 
 #include <cmath>
 #include <cstring>
+#include <strings.h>
 
 extern "C" {
 
@@ -200,6 +202,9 @@ struct traits_table {
                                 q8_0_from_float);
         t[SVG_TYPE_Q4_0] = make("q4_0", QK4_0, sizeof(block_q4_0), true, true, q4_0_to_float,
                                 q4_0_from_float);
+        t[SVG_TYPE_Q4_K] = make("q4_K", SVG_QK_K, sizeof(svg_block_q4_k), true, true, svg_q4_k_to_float, svg_q4_k_from_float);
+        t[SVG_TYPE_Q5_K] = make("q5_K", SVG_QK_K, sizeof(svg_block_q5_k), true, true, svg_q5_k_to_float, svg_q5_k_from_float);
+        t[SVG_TYPE_Q6_K] = make("q6_K", SVG_QK_K, sizeof(svg_block_q6_k), true, true, svg_q6_k_to_float, svg_q6_k_from_float);
         t[SVG_TYPE_I8] = make("i8", 1, 1, false, false, nullptr, nullptr);
         t[SVG_TYPE_I16] = make("i16", 1, 2, false, false, nullptr, nullptr);
         t[SVG_TYPE_I32] = make("i32", 1, 4, false, false, nullptr, nullptr);
@@ -232,7 +237,7 @@ bool svg_type_from_name(const char *name, enum svg_type *out) {
     if (!name) return false;
     for (int i = 0; i < SVG_TYPE_COUNT; i++) {
         const struct svg_type_traits *t = svg_type_traits_of((enum svg_type)i);
-        if (t && strcmp(t->name, name) == 0) {
+        if (t && strcasecmp(t->name, name) == 0) {  // "q4_k" for "q4_K"
             *out = (enum svg_type)i;
             return true;
         }

@@ -14,6 +14,12 @@
       Write FILE with gguf.GGUFWriter; test-gguf.cpp reads it with
       svg_gguf_open and checks the same values (keep the two in sync).
 
+  gguf_crosscheck.py dequant FILE
+      For every quantized tensor T of FILE that has an f32 tensor "T.ref"
+      beside it (svg.cpp's own dequantization), dequantize T with
+      gguf.quants and compare: the block layouts must agree (relative max
+      difference <= 1e-6).
+
 Exits 0 when everything matches, 1 with a message per mismatch otherwise.
 """
 import json
@@ -109,7 +115,36 @@ def write(path):
     return 0
 
 
+def dequant(path):
+    from gguf import quants
+    r = GGUFReader(path)
+    by_name = {t.name: t for t in r.tensors}
+    errors, checked = [], 0
+    for t in r.tensors:
+        ref = by_name.get(t.name + ".ref")
+        if ref is None or t.tensor_type in (GGMLQuantizationType.F32, GGMLQuantizationType.F16):
+            continue
+        got = quants.dequantize(t.data, t.tensor_type).reshape(-1).astype(np.float64)
+        want = np.asarray(ref.data, dtype=np.float64).reshape(-1)
+        if got.shape != want.shape:
+            errors.append(f"{t.name}: {got.shape} values, the reference {want.shape}")
+            continue
+        diff = float(np.max(np.abs(got - want))) if got.size else 0.0
+        if diff > 1e-6 * max(float(np.max(np.abs(want))), 1e-30):
+            errors.append(f"{t.name} ({t.tensor_type.name}): gguf-py dequantizes it differently, max |diff| {diff:.3g}")
+        checked += 1
+    if not checked:
+        errors.append("no quantized tensor with a .ref beside it")
+    for e in errors:
+        print("gguf_crosscheck:", e)
+    if not errors:
+        print(f"gguf_crosscheck: ok ({checked} quantized tensors dequantize alike)")
+    return 0 if not errors else 1
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "dequant":
+        return dequant(argv[2])
     if len(argv) == 4 and argv[1] == "check":
         return check(argv[2], argv[3])
     if len(argv) == 3 and argv[1] == "write":

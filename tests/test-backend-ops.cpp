@@ -284,6 +284,13 @@ std::vector<OpCase> all_cases() {
         c.push_back({"linear_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {2, 37, 96}), T(x, wt, {70, 96}), T(x, t, {70})); }});
         c.push_back({"linear_big_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 300, 512}), T(x, wt, {257, 512}), nullptr); }});
     }
+    // k-quant weights (rows of 256-value blocks): dequantized as the tiles load
+    for (E wt : {SVG_TYPE_Q4_K, SVG_TYPE_Q5_K, SVG_TYPE_Q6_K}) {
+        const std::string wn = svg_type_name(wt);
+        c.push_back({"linear_big_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 300, 512}), T(x, wt, {257, 512}), T(x, t, {257})); }});
+        c.push_back({"get_rows_" + wn, [wt](S *x, E t) { return svg_get_rows(x, T(x, wt, {20, 512}), T(x, SVG_TYPE_I32, {9}, "ids:20")); }});
+        c.push_back({"cast_from_" + wn, [wt](S *x, E t) { return svg_cast(x, T(x, wt, {3, 768}), t); }});
+    }
     c.push_back({"linear_same_type", [](S *x, E t) { return svg_linear(x, T(x, t, {3, 45, 128}), T(x, t, {200, 128}), T(x, t, {200})); }});
     c.push_back({"mul_mat_batched", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {2, 3, 17, 40})); }});
     c.push_back({"mul_mat_bcast", [](S *x, E t) { return svg_mul_mat(x, T(x, t, {2, 3, 33, 40}), T(x, t, {1, 3, 17, 40})); }});

@@ -1053,3 +1053,44 @@ TEST(ConvertNames, StackedTargetsParse) {
         EXPECT_NE(std::string(svg_last_error()), "") << bad;
     }
 }
+
+// The k-quant mixes follow their documented rules (convert.h): q6_K outside
+// the blocks, in the first and last block, for value / FFN-down projections
+// in the "more bits" blocks; the base type elsewhere; q8_0 for rows that are
+// not whole 256-value blocks.
+TEST(ConvertNames, KQuantMixFollowsItsRules) {
+    const std::string cfg = "/tmp/svg-test-mix-" + std::to_string(getpid()) + ".json", out = cfg + ".gguf";
+    std::ofstream(cfg) << R"({"_class_name": "WanTransformer3DModel", "attention_head_dim": 64, "cross_attn_norm": true, "eps": 1e-06,
+        "ffn_dim": 512, "freq_dim": 256, "in_channels": 16, "num_attention_heads": 4, "num_layers": 8, "out_channels": 16,
+        "patch_size": [1, 2, 2], "qk_norm": "rms_norm_across_heads", "rope_max_seq_len": 1024, "text_dim": 96})";
+    const char *argv[] = {"svg-convert", "--random", cfg.c_str(), "--type", "q4_K_m", "-o", out.c_str(), "-q"};
+    svg_convert_options opt;
+    bool help = false;
+    ASSERT_TRUE(svg_convert_parse_args(8, argv, &opt, &help)) << svg_last_error();
+    EXPECT_EQ(opt.mix, "q4_K_m");
+    EXPECT_EQ(opt.type, SVG_TYPE_Q4_K);
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(out.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    auto type_of = [&](const std::string &name) {
+        const int64_t i = svg_gguf_find_tensor(f, ("dit." + name).c_str());
+        EXPECT_GE(i, 0) << name;
+        return i >= 0 ? std::string(svg_type_name(svg_gguf_tensor_type(f, i))) : std::string("missing");
+    };
+    EXPECT_EQ(type_of("condition_embedder.time_embedder.linear_2.weight"), "q6_K");  // outside the blocks
+    EXPECT_EQ(type_of("proj_out.weight"), "q6_K");                                   // the output head
+    EXPECT_EQ(type_of("condition_embedder.text_embedder.linear_1.weight"), "q8_0");  // rows of 96
+    EXPECT_EQ(type_of("blocks.0.attn1.to_q.weight"), "q6_K");                        // first block
+    EXPECT_EQ(type_of("blocks.7.ffn.net.0.proj.weight"), "q6_K");                    // last block
+    EXPECT_EQ(type_of("blocks.1.attn1.to_q.weight"), "q4_K");
+    EXPECT_EQ(type_of("blocks.3.attn1.to_v.weight"), "q6_K");  // (3 − 1) % 3 == 2
+    EXPECT_EQ(type_of("blocks.4.attn1.to_v.weight"), "q4_K");
+    EXPECT_EQ(type_of("blocks.3.ffn.net.2.weight"), "q6_K");
+    EXPECT_EQ(type_of("blocks.2.ffn.net.2.weight"), "q4_K");
+    EXPECT_EQ(type_of("blocks.2.norm2.weight"), "f32");
+    svg_gguf_free(f);
+    unlink(out.c_str());
+    const char *bad[] = {"svg-convert", "--random", cfg.c_str(), "--type", "q3_K_m", "-o", out.c_str()};
+    EXPECT_FALSE(svg_convert_parse_args(7, bad, &opt, &help));
+    unlink(cfg.c_str());
+}

@@ -269,7 +269,8 @@ void check_all_metadata(const svg_gguf *f) {
 
 const svg_type kAllTypes[] = {SVG_TYPE_F32, SVG_TYPE_F16, SVG_TYPE_BF16, SVG_TYPE_Q8_0,
                               SVG_TYPE_Q4_0, SVG_TYPE_I8,  SVG_TYPE_I16,  SVG_TYPE_I32,
-                              SVG_TYPE_I64, SVG_TYPE_F64};
+                              SVG_TYPE_I64, SVG_TYPE_F64,  SVG_TYPE_Q4_K, SVG_TYPE_Q5_K,
+                              SVG_TYPE_Q6_K};
 
 struct TensorCase {
     std::string name;
