@@ -3,6 +3,7 @@
 // parameter list for the config, and write one GGUF (models/model-file.h).
 #include "convert/convert.h"
 #include "models/model-file.h"
+#include "convert/checkpoint.h"
 #include "src/bpe.h"
 #include "src/quants-k.h"
 #include "src/tokenizer.h"
@@ -52,9 +53,6 @@ const std::string k_comfy_prefix = "model.diffusion_model.";
 // How many names an error message lists before "and N more".
 constexpr size_t k_list_max = 10;
 
-struct st_free {
-    void operator()(svg_safetensors *st) const { svg_safetensors_free(st); }
-};
 struct writer_free {
     void operator()(svg_gguf_writer *w) const { svg_gguf_writer_free(w); }
 };
@@ -68,11 +66,12 @@ struct component {
     std::string config_from;  // for the log: a path or "inferred from tensor shapes"
     std::string scheme;       // naming scheme of the checkpoint
     std::vector<svg_convert_param> params;
-    std::unique_ptr<svg_safetensors, st_free> st;  // null with random weights
+    std::unique_ptr<svg_checkpoint> ck;            // null with random weights
     std::vector<int64_t> src_index;                // per param: its (first) tensor in st
     std::vector<std::vector<svg_convert_rows>> pieces;  // per param: where its rows come from
     std::vector<std::string> dropped;              // checkpoint tensors the network does not use
     svg_type weight_type = SVG_TYPE_F32;           // type of the LINEAR params
+    bool own_types = false;  // each LINEAR param keeps its checkpoint type (quantized sources, no --type)
 };
 
 // Prefix the current error with where it happened.
@@ -116,14 +115,6 @@ std::string known_classes() {
     return out;
 }
 
-// A safetensors dtype as an svg type; SVG_TYPE_COUNT when not a supported source type.
-svg_type source_type(const char *dtype) {
-    if (!strcmp(dtype, "F32")) return SVG_TYPE_F32;
-    if (!strcmp(dtype, "F16")) return SVG_TYPE_F16;
-    if (!strcmp(dtype, "BF16")) return SVG_TYPE_BF16;
-    return SVG_TYPE_COUNT;
-}
-
 bool is_weight_type(svg_type t) {
     return t == SVG_TYPE_F32 || t == SVG_TYPE_F16 || t == SVG_TYPE_BF16 || t == SVG_TYPE_Q8_0 || t == SVG_TYPE_Q4_0 || t == SVG_TYPE_Q4_K ||
            t == SVG_TYPE_Q5_K || t == SVG_TYPE_Q6_K;
@@ -137,6 +128,15 @@ svg_type param_type(const svg_convert_param &p, svg_type weight_type) {
     if (p.kind != SVG_PARAM_LINEAR) return SVG_TYPE_F32;
     if (p.shape.back() % svg_type_traits_of(weight_type)->block_size) return SVG_TYPE_F32;
     return weight_type;
+}
+
+// A parameter's checkpoint type when it is one a model file stores (its
+// pieces all of it), else f32.
+svg_type own_type(const component &c, size_t i) {
+    const svg_type t = c.ck->type(c.pieces[i][0].src);
+    for (const svg_convert_rows &r : c.pieces[i])
+        if (c.ck->type(r.src) != t) return SVG_TYPE_F32;
+    return is_weight_type(t) ? t : SVG_TYPE_F32;
 }
 
 // A name's numbered block: "transformer_blocks.7.attn.to_v.weight" → stack
@@ -190,8 +190,8 @@ bool open_checkpoint(const svg_convert_source &s, component *c, std::string *fol
         if (fs::is_regular_file(p / "config.json", ec)) *folder_config = (p / "config.json").string();
     }
     c->input = p.string();
-    c->st.reset(svg_safetensors_open(c->input.c_str()));
-    if (!c->st) return fail_in("cannot read the checkpoint");
+    c->ck = svg_checkpoint_open(c->input);
+    if (!c->ck) return fail_in("cannot read the checkpoint");
     return true;
 }
 
@@ -199,10 +199,10 @@ bool open_checkpoint(const svg_convert_source &s, component *c, std::string *fol
 // when the config did not. *names: per checkpoint tensor, the parameters it
 // holds (svg_convert_targets).
 bool map_names(component *c, std::vector<std::vector<svg_convert_target>> *names) {
-    const int64_t n = svg_safetensors_n_tensors(c->st.get());
+    const int64_t n = c->ck->n_tensors();
     std::vector<std::string> raw((size_t)n);
     for (int64_t i = 0; i < n; i++) {
-        raw[i] = svg_safetensors_name(c->st.get(), i);
+        raw[i] = c->ck->name(i);
         if (raw[i].rfind(k_comfy_prefix, 0) == 0) raw[i].erase(0, k_comfy_prefix.size());
     }
     std::vector<const svg_convert_arch *> candidates(std::begin(k_archs), std::end(k_archs));
@@ -221,11 +221,11 @@ bool map_names(component *c, std::vector<std::vector<svg_convert_target>> *names
     names->resize((size_t)n);
     for (int64_t i = 0; i < n; i++) {
         if (mapped[i].empty()) {  // left out (an empty target list)
-            c->dropped.push_back(svg_safetensors_name(c->st.get(), i));
+            c->dropped.push_back(c->ck->name(i));
             continue;
         }
         if (!svg_convert_targets(mapped[i], &(*names)[(size_t)i]))
-            return svg_err(false, "tensor '%s': %s", svg_safetensors_name(c->st.get(), i), svg_last_error());
+            return svg_err(false, "tensor '%s': %s", c->ck->name(i), svg_last_error());
     }
     return true;
 }
@@ -233,7 +233,7 @@ bool map_names(component *c, std::vector<std::vector<svg_convert_target>> *names
 // Every parameter present with the right shape and a float dtype; nothing else.
 // A tensor stacking several parameters gives each its rows in order.
 bool check_tensors(component *c, const std::vector<std::vector<svg_convert_target>> &names) {
-    svg_safetensors *st = c->st.get();
+    const svg_checkpoint *st = c->ck.get();
     std::vector<std::string> missing, mismatched;
     std::string first_mismatch;
     std::set<int64_t> used;
@@ -242,7 +242,7 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
     c->pieces.assign(c->params.size(), {});
     auto mismatch = [&](int64_t src, const std::string &param, const std::string &what) {
         if (mismatched.empty()) {
-            const std::string name = svg_safetensors_name(st, src);
+            const std::string name = st->name(src);
             first_mismatch = "'" + name + "'" + (name.find(param) == std::string::npos ? " (" + param + ")" : "") + " " + what;
         }
         mismatched.push_back(param);
@@ -250,8 +250,7 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
     for (size_t src = 0; src < names.size(); src++) {
         const std::vector<svg_convert_target> &targets = names[src];
         if (targets.empty()) continue;  // dropped
-        std::vector<int64_t> shape((size_t)svg_safetensors_n_dims(st, (int64_t)src));
-        svg_safetensors_shape(st, (int64_t)src, shape.data());
+        const std::vector<int64_t> shape = st->shape((int64_t)src);
         const bool stacked = targets.size() > 1 || targets[0].parts > 1;
         int64_t row = 0;
         for (const svg_convert_target &t : targets) {
@@ -291,8 +290,8 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
         int64_t next = 0;
         for (const svg_convert_rows &r : pc) {
             if (r.dst_row != next)
-                return svg_err(false, "tensors '%s' and '%s' both name '%s'", svg_safetensors_name(st, pc[0].src),
-                               svg_safetensors_name(st, pc.back().src), p.name.c_str());
+                return svg_err(false, "tensors '%s' and '%s' both name '%s'", st->name(pc[0].src),
+                               st->name(pc.back().src), p.name.c_str());
             next += r.rows;
         }
     }
@@ -305,15 +304,15 @@ bool check_tensors(component *c, const std::vector<std::vector<svg_convert_targe
             mismatched.size() > 1 ? (" (and " + std::to_string(mismatched.size() - 1) + " more)").c_str() : "");
     std::vector<std::string> extra;  // neither dropped nor used
     for (size_t i = 0; i < names.size(); i++)
-        if (!names[i].empty() && !used.count((int64_t)i)) extra.push_back(svg_safetensors_name(st, (int64_t)i));
+        if (!names[i].empty() && !used.count((int64_t)i)) extra.push_back(st->name((int64_t)i));
     if (!extra.empty())
         return svg_err(false, "%zu tensor%s of '%s' %s not part of a %s with this config: %s", extra.size(),
                        extra.size() > 1 ? "s" : "", c->input.c_str(), extra.size() > 1 ? "are" : "is", c->arch->cls,
                        name_list(extra).c_str());
     for (int64_t i : c->src_index) {
-        if (source_type(svg_safetensors_dtype(st, i)) == SVG_TYPE_COUNT)
-            return svg_err(false, "tensor '%s' has dtype %s; supported: F32, F16, BF16", svg_safetensors_name(st, i),
-                           svg_safetensors_dtype(st, i));
+        if (st->type(i) == SVG_TYPE_COUNT)
+            return svg_err(false, "tensor '%s' has dtype %s; supported: F32, F16, BF16 (GGUF: float and quantized types)", st->name(i),
+                           st->dtype(i).c_str());
     }
     return true;
 }
@@ -376,9 +375,7 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
         svg_shape_map shapes;  // the tensors that are one parameter each
         for (size_t i = 0; i < names.size(); i++) {
             if (names[i].size() != 1 || names[i][0].parts != 1) continue;
-            std::vector<int64_t> &shape = shapes[names[i][0].name];
-            shape.resize((size_t)svg_safetensors_n_dims(c->st.get(), (int64_t)i));
-            svg_safetensors_shape(c->st.get(), (int64_t)i, shape.data());
+            shapes[names[i][0].name] = c->ck->shape((int64_t)i);
         }
         if (!c->arch->infer_config(shapes, &c->config)) return fail_in("'" + c->input + "' has no config.json");
         c->config_from = "inferred from tensor shapes";
@@ -391,8 +388,11 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
     std::set<svg_type> types;
     for (size_t i = 0; i < c->params.size(); i++)
         if (c->params[i].kind == SVG_PARAM_LINEAR)
-            types.insert(source_type(svg_safetensors_dtype(c->st.get(), c->src_index[i])));
+            types.insert(c->ck->type(c->src_index[i]));
     c->weight_type = types.size() == 1 ? *types.begin() : SVG_TYPE_F32;
+    // ggml-quantized checkpoints (ComfyUI-GGUF) keep every block as it is:
+    // Q4_K_M files mix types by design
+    for (svg_type t : types) c->own_types = c->own_types || svg_type_traits_of(t)->is_quantized;
     return true;
 }
 
@@ -482,30 +482,41 @@ bool fill_param(void *user, void *dst, size_t size) {
         // small values everywhere so nothing is degenerate; norm scales near 1
         // so activations keep their size through the network
         values = random_values(job.opt->seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, job.n_threads);
-    } else if (c.pieces[job.i].size() > 1 || svg_safetensors_nelements(c.st.get(), c.pieces[job.i][0].src) != n) {
-        // rows stacked in other tensors: each piece's rows copied into place
-        values.resize((size_t)n);
+    } else if (c.pieces[job.i].size() > 1 || c.ck->nelements(c.pieces[job.i][0].src) != n) {
+        // rows stacked in other tensors: each piece's rows copied into place,
+        // as stored where the pieces already have the type (quantized rows are
+        // whole blocks), else as floats
         const int64_t row_len = p.shape.empty() ? 1 : n / p.shape[0];
+        if (std::all_of(c.pieces[job.i].begin(), c.pieces[job.i].end(), [&](const svg_convert_rows &r) { return c.ck->type(r.src) == job.type; })) {
+            const size_t row_bytes = svg_row_size(job.type, row_len);
+            for (const svg_convert_rows &r : c.pieces[job.i]) {
+                if ((size_t)(r.dst_row + r.rows) * row_bytes > size || (size_t)(r.src_row + r.rows) * row_bytes > c.ck->nbytes(r.src))
+                    return svg_err(false, "%s: rows out of range", p.name.c_str());
+                memcpy((uint8_t *)dst + r.dst_row * row_bytes, (const uint8_t *)c.ck->data(r.src) + r.src_row * row_bytes, r.rows * row_bytes);
+            }
+            return true;
+        }
+        values.resize((size_t)n);
         std::vector<float> src;
         for (const svg_convert_rows &r : c.pieces[job.i]) {
-            src.resize((size_t)svg_safetensors_nelements(c.st.get(), r.src));
-            const bool ok = svg_safetensors_read_f32(c.st.get(), r.src, src.data(), (int64_t)src.size());
-            release_pages(svg_safetensors_data(c.st.get(), r.src), svg_safetensors_nbytes(c.st.get(), r.src));
+            src.resize((size_t)c.ck->nelements(r.src));
+            const bool ok = c.ck->read_f32(r.src, src.data(), (int64_t)src.size());
+            release_pages(c.ck->data(r.src), c.ck->nbytes(r.src));
             if (!ok) return false;
             std::copy_n(src.data() + r.src_row * row_len, r.rows * row_len, values.data() + r.dst_row * row_len);
         }
     } else {
         const int64_t j = c.src_index[job.i];
-        const void *src = svg_safetensors_data(c.st.get(), j);
-        const size_t src_bytes = svg_safetensors_nbytes(c.st.get(), j);
-        if (source_type(svg_safetensors_dtype(c.st.get(), j)) == job.type) {
+        const void *src = c.ck->data(j);
+        const size_t src_bytes = c.ck->nbytes(j);
+        if (c.ck->type(j) == job.type) {
             if (src_bytes != size) return svg_err(false, "%s: %zu bytes, expected %zu", p.name.c_str(), src_bytes, size);
             memcpy(dst, src, size);
             release_pages(src, src_bytes);
             return true;
         }
         values.resize((size_t)n);
-        const bool ok = svg_safetensors_read_f32(c.st.get(), j, values.data(), n);
+        const bool ok = c.ck->read_f32(j, values.data(), n);
         release_pages(src, src_bytes);
         if (!ok) return false;
     }
@@ -846,7 +857,10 @@ bool convert(const svg_convert_options &opt) {
         const svg_convert_source &s = opt.sources[k];
         if (!prepare(s, opt.random, &c)) return fail_in(!s.component.empty() ? s.component : !s.path.empty() ? s.path : s.config_path);
         if (!seen.insert(c.name).second) return svg_err(false, "component '%s' given twice", c.name.c_str());
-        if (opt.type != SVG_TYPE_COUNT) c.weight_type = opt.type;
+        if (opt.type != SVG_TYPE_COUNT) {
+            c.weight_type = opt.type;
+            c.own_types = false;
+        }
         const std::string prefix = svg_component_tensor_prefix(c.name);
         for (const svg_convert_param &p : c.params)
             if (prefix.size() + p.name.size() >= SVG_MAX_NAME)
@@ -854,7 +868,7 @@ bool convert(const svg_convert_options &opt) {
                                c.name.c_str(), prefix.c_str(), p.name.c_str(), SVG_MAX_NAME - 1);
         log(c.name + ": " + c.arch->cls + " from " + c.input + (c.scheme.empty() ? "" : " (" + c.scheme + " naming)") +
             ", config " + c.config_from + ", " + std::to_string(c.params.size()) + " tensors, linear weights " +
-            svg_type_name(c.weight_type));
+            (c.own_types ? std::string("as stored") : svg_type_name(c.weight_type)));
         if (!c.dropped.empty())
             log("note: " + c.name + ": " + std::to_string(c.dropped.size()) + " tensor" + (c.dropped.size() > 1 ? "s" : "") +
                 " of " + c.input + " left out (not part of a " + c.arch->cls + "): " + name_list(c.dropped));
@@ -880,9 +894,10 @@ bool convert(const svg_convert_options &opt) {
     for (const component &c : comps) {
         for (size_t i = 0; i < c.params.size(); i++) {
             const svg_convert_param &p = c.params[i];
-            const svg_type type = opt.mix.empty() ? param_type(p, c.weight_type) : mix_type(c.params, i, c.weight_type);
+            const svg_type type = !opt.mix.empty() ? mix_type(c.params, i, c.weight_type)
+                                  : c.own_types ? param_type(p, own_type(c, i)) : param_type(p, c.weight_type);
             const std::string name = svg_component_tensor_prefix(c.name) + p.name;
-            const std::string from = c.st ? svg_safetensors_dtype(c.st.get(), c.src_index[i]) : "random";
+            const std::string from = c.ck ? c.ck->dtype(c.src_index[i]) : "random";
             char head[32];
             snprintf(head, sizeof head, "[%zu/%zu] ", ++done, n_total);
             jobs.push_back({&c, i, type, &opt, n_threads, head + name + " " + shape_str(p.shape) + " " + from + " -> " + svg_type_name(type)});

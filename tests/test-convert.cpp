@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "test-common.h"
+
 #include "convert/convert.h"
+#include "models/forward.h"
 #include "models/model-file.h"
 #include "svg.h"
 
@@ -1093,4 +1096,48 @@ TEST(ConvertNames, KQuantMixFollowsItsRules) {
     const char *bad[] = {"svg-convert", "--random", cfg.c_str(), "--type", "q3_K_m", "-o", out.c_str()};
     EXPECT_FALSE(svg_convert_parse_args(7, bad, &opt, &help));
     unlink(cfg.c_str());
+}
+
+// A community GGUF file as ComfyUI-GGUF writes them (tests/data/comfy_gguf/
+// make_comfy_gguf.py, with gguf-py): original naming, Q8_0 and Q4_0 blocks,
+// the 5-D patch embedding stored 2-D with its comfy.gguf.orig_shape. It
+// converts with its blocks copied as they are, and the forward matches
+// diffusers on the weights as gguf-py dequantizes them.
+TEST(ConvertNames, ComfyUiGgufFileAsItIs) {
+    const std::string dir = std::string(SVG_TEST_DATA) + "/comfy_gguf/", out = "/tmp/svg-test-comfy-" + std::to_string(getpid()) + ".gguf";
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = dir + "wan-tiny-comfy.gguf";
+    src.config_path = dir + "config.json";
+    opt.sources = {src};
+    opt.output = out;
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *in = svg_gguf_open(src.path.c_str()), *f = svg_gguf_open(out.c_str());
+    ASSERT_TRUE(in && f) << svg_last_error();
+    for (const char *name : {"blocks.1.self_attn.q.weight", "blocks.0.ffn.0.weight"}) {
+        const int64_t i = svg_gguf_find_tensor(in, name);
+        const std::string diffusers = std::string("dit.") + (strstr(name, "ffn") ? "blocks.0.ffn.net.0.proj.weight" : "blocks.1.attn1.to_q.weight");
+        const int64_t o = svg_gguf_find_tensor(f, diffusers.c_str());
+        ASSERT_TRUE(i >= 0 && o >= 0) << name;
+        EXPECT_EQ(svg_gguf_tensor_type(f, o), svg_gguf_tensor_type(in, i)) << name;
+        ASSERT_EQ(svg_gguf_tensor_nbytes(f, o), svg_gguf_tensor_nbytes(in, i)) << name;
+        EXPECT_EQ(memcmp(svg_gguf_tensor_data(f, o), svg_gguf_tensor_data(in, i), svg_gguf_tensor_nbytes(in, i)), 0) << name << ": blocks re-quantized";
+    }
+    const int64_t pe = svg_gguf_find_tensor(f, "dit.patch_embedding.weight");
+    ASSERT_GE(pe, 0);
+    EXPECT_EQ(svg_gguf_tensor_n_dims(f, pe), 5) << "orig_shape applied";
+    svg_gguf_free(in);
+    svg_backend *be = svg_backend_cpu_new(2);
+    svg_safetensors *fw = svg_safetensors_open((dir + "forward.safetensors").c_str());
+    ASSERT_NE(fw, nullptr) << svg_last_error();
+    svg_forward_result res;
+    ASSERT_TRUE(svg_forward_component(f, "transformer", be, SVG_TYPE_F32, fw, &res)) << svg_last_error();
+    ASSERT_NE(res.get("out"), nullptr);
+    const double e = svgtest::rel_l2(res.get("out")->values, svgtest::read_tensor(fw, "out"));
+    printf("ComfyUI-GGUF Wan file: rel L2 %.3g against diffusers on gguf-py's dequantized weights\n", e);
+    EXPECT_LE(e, 1e-4);
+    svg_safetensors_free(fw);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(out.c_str());
 }
