@@ -106,6 +106,10 @@ std::unique_ptr<svg_checkpoint> svg_checkpoint_open(const std::string &path) {
     if (memcmp(magic, "GGUF", 4) == 0) {
         svg_gguf *f = svg_gguf_open(path.c_str());
         if (!f) return nullptr;
+        if (svg_gguf_find_key(f, "svg.components") >= 0) {
+            svg_gguf_free(f);
+            return svg_err<std::unique_ptr<svg_checkpoint>>(nullptr, "'%s' is already an svg.cpp model file (give it to svg-run as it is)", path.c_str());
+        }
         std::unique_ptr<gguf_checkpoint> c(new gguf_checkpoint(f));
         if (!c->init()) return nullptr;
         return c;

@@ -708,9 +708,9 @@ TEST_F(Convert, NotAModelIsNamed) {
     for (char &c : bytes) c = (char)((x = x * 6364136223846793005ull + 1442695040888963407ull) >> 56);
     std::ofstream(tmp("random.safetensors"), std::ios::binary) << bytes;
     expect_error(options(tmp("random.safetensors"), tmp("out.gguf")), {"random.safetensors", "not a safetensors file"});
-    // a GGUF file given where safetensors was expected
+    // an svg.cpp model file given to convert again
     ASSERT_TRUE(convert(options(folder("wan_t2v"), tmp("model.gguf")))) << error_;
-    expect_error(options(tmp("model.gguf"), tmp("out.gguf")), {"model.gguf", "is a GGUF file", "expected a .safetensors"});
+    expect_error(options(tmp("model.gguf"), tmp("out.gguf")), {"model.gguf", "already an svg.cpp model file"});
     // a Git LFS pointer (a clone without git lfs) and a PyTorch zip checkpoint
     std::ofstream(tmp("lfs.safetensors")) << "version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n";
     expect_error(options(tmp("lfs.safetensors"), tmp("out.gguf")), {"lfs.safetensors", "Git LFS pointer"});
