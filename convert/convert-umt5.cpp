@@ -44,8 +44,34 @@ int64_t block_of(const std::string &s) {
 
 std::string block(int64_t i) { return "encoder.block." + std::to_string(i) + ".layer."; }
 
-bool rename(const std::vector<std::string> &names, std::vector<std::string> *out, std::string *scheme,
+// llama.cpp's T5 naming (the GGUF files of the community, e.g.
+// umt5-xxl-encoder-Q5_K_M.gguf) → transformers'; "" for a decoder's tensors
+// (left out), the name itself when it is not one of them.
+std::string from_llamacpp(const std::string &n) {
+    static const struct {
+        const char *from, *to;
+    } leaf[] = {{"attn_q", "0.SelfAttention.q"},     {"attn_k", "0.SelfAttention.k"},        {"attn_v", "0.SelfAttention.v"},
+                {"attn_o", "0.SelfAttention.o"},     {"attn_rel_b", "0.SelfAttention.relative_attention_bias"},
+                {"attn_norm", "0.layer_norm"},       {"ffn_gate", "1.DenseReluDense.wi_0"},  {"ffn_up", "1.DenseReluDense.wi_1"},
+                {"ffn_down", "1.DenseReluDense.wo"}, {"ffn_norm", "1.layer_norm"}};
+    if (n == "token_embd.weight") return "shared.weight";
+    if (n == "enc.output_norm.weight") return "encoder.final_layer_norm.weight";
+    if (n.rfind("dec.", 0) == 0 || n == "output.weight") return "";
+    if (n.rfind("enc.blk.", 0) != 0) return n;
+    const size_t dot = n.find('.', 8), last = n.rfind('.');
+    if (dot == std::string::npos || last <= dot) return n;
+    const std::string index = n.substr(8, dot - 8), what = n.substr(dot + 1, last - dot - 1);
+    for (const auto &l : leaf)
+        if (what == l.from) return block(std::stoll(index)) + l.to + n.substr(last);
+    return n;
+}
+
+bool rename(const std::vector<std::string> &given, std::vector<std::string> *out, std::string *scheme,
             bool per_layer_bias) {
+    const bool llamacpp = std::find(given.begin(), given.end(), "enc.blk.0.attn_q.weight") != given.end();
+    std::vector<std::string> names = given;
+    if (llamacpp)
+        for (std::string &n : names) n = from_llamacpp(n);
     bool has_q = false, has_shared = false, later_bias = false;
     int64_t n_blocks = 0;
     for (const std::string &n : names) {
@@ -74,7 +100,7 @@ bool rename(const std::vector<std::string> &names, std::vector<std::string> *out
         else
             (*out)[i] = n;
     }
-    *scheme = "transformers";
+    *scheme = llamacpp ? "llama.cpp" : "transformers";
     return true;
 }
 

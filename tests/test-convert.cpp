@@ -1141,3 +1141,32 @@ TEST(ConvertNames, ComfyUiGgufFileAsItIs) {
     svg_gguf_free(f);
     unlink(out.c_str());
 }
+
+// The community's umT5 GGUF files name the encoder as llama.cpp does
+// (token_embd, enc.blk.N.attn_q / attn_rel_b / ffn_gate ..., enc.output_norm):
+// the golden umT5 written that way (make_comfy_gguf.py) gives the golden output.
+TEST(ConvertNames, LlamaCppNamedUmt5Gguf) {
+    const std::string data = SVG_TEST_DATA, out = "/tmp/svg-test-umt5-gguf-" + std::to_string(getpid()) + ".gguf";
+    svg_convert_options opt;
+    svg_convert_source src;
+    src.path = data + "/comfy_gguf/umt5-tiny-llamacpp.gguf";
+    opt.sources = {src};
+    opt.output = out;
+    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
+    svg_gguf *f = svg_gguf_open(out.c_str());
+    ASSERT_NE(f, nullptr) << svg_last_error();
+    EXPECT_STREQ(svg_gguf_get_string(f, "svg.text_encoder.class"), "UMT5EncoderModel");
+    svg_backend *be = svg_backend_cpu_new(2);
+    svg_safetensors *fw = svg_safetensors_open((data + "/goldens/umt5_encoder/forward.safetensors").c_str());
+    ASSERT_NE(fw, nullptr) << svg_last_error();
+    svg_forward_result res;
+    ASSERT_TRUE(svg_forward_component(f, "text_encoder", be, SVG_TYPE_F32, fw, &res)) << svg_last_error();
+    ASSERT_NE(res.get("last_hidden_state"), nullptr);
+    const double e = svgtest::rel_l2(res.get("last_hidden_state")->values, svgtest::read_tensor(fw, "last_hidden_state"));
+    printf("llama.cpp-named umT5 GGUF: rel L2 %.3g\n", e);
+    EXPECT_LE(e, 1e-4);
+    svg_safetensors_free(fw);
+    svg_backend_free(be);
+    svg_gguf_free(f);
+    unlink(out.c_str());
+}

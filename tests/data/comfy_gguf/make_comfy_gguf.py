@@ -8,7 +8,12 @@ with "comfy.gguf.orig_shape.<name>" giving its shape back, architecture
 dequantizes them (the reference for svg.cpp's f32 path on that file).
 
 A tiny model of its own (dims multiple of 32, so the rows are whole blocks):
-2 heads of 16, FFN 64, text 32, 2 blocks. Run from this folder:
+2 heads of 16, FFN 64, text 32, 2 blocks.
+
+And the golden umT5 encoder (../goldens/umt5_encoder) as llama.cpp names a
+T5 encoder in GGUF (city96's umt5-xxl-encoder-*.gguf: token_embd,
+enc.blk.N.attn_q / attn_rel_b / ffn_gate ..., enc.output_norm), in F32 so
+that its output is the golden's. Run from this folder:
     python3 make_comfy_gguf.py   (torch, diffusers, gguf, safetensors)
 """
 import os
@@ -47,8 +52,31 @@ def original(name):
     raise KeyError(name)
 
 
+def umt5_llamacpp():
+    from safetensors.numpy import load_file
+    leaf = {"0.SelfAttention.q": "attn_q", "0.SelfAttention.k": "attn_k", "0.SelfAttention.v": "attn_v", "0.SelfAttention.o": "attn_o",
+            "0.SelfAttention.relative_attention_bias": "attn_rel_b", "0.layer_norm": "attn_norm", "1.DenseReluDense.wi_0": "ffn_gate",
+            "1.DenseReluDense.wi_1": "ffn_up", "1.DenseReluDense.wo": "ffn_down", "1.layer_norm": "ffn_norm"}
+    sd = load_file("../goldens/umt5_encoder/text_encoder/model.safetensors")
+    w = gguf.GGUFWriter("umt5-tiny-llamacpp.gguf", "t5encoder")
+    for name, a in sd.items():
+        if name == "shared.weight":
+            key = "token_embd.weight"
+        elif name == "encoder.final_layer_norm.weight":
+            key = "enc.output_norm.weight"
+        else:
+            _, _, i, _, rest = name.split(".", 4)  # encoder.block.N.layer.<rest>
+            key = f"enc.blk.{i}.{leaf[rest.rsplit('.', 1)[0]]}.weight"
+        w.add_tensor(key, a.astype(np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def main():
     os.chdir(HERE)
+    umt5_llamacpp()
     torch.manual_seed(3)
     m = WanTransformer3DModel(**CONFIG).eval()
     with torch.no_grad():
