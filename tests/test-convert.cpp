@@ -1170,3 +1170,29 @@ TEST(ConvertNames, LlamaCppNamedUmt5Gguf) {
     svg_gguf_free(f);
     unlink(out.c_str());
 }
+
+// A GGUF checkpoint whose comfy.gguf.orig_shape does not hold the tensor's
+// values, or is not a list of sizes, is refused naming the tensor.
+TEST(ConvertNames, BadOrigShapeIsNamed) {
+    const std::string in = "/tmp/svg-test-origshape-" + std::to_string(getpid()) + ".gguf", out = in + ".out.gguf";
+    for (const std::vector<int32_t> &orig : {std::vector<int32_t>{24, 16, 1, 2, 3}, std::vector<int32_t>{0, 4}}) {
+        svg_gguf_writer *w = svg_gguf_writer_new();
+        const int64_t shape[2] = {24, 64};
+        std::vector<float> v(24 * 64, 0.25f);
+        ASSERT_TRUE(svg_gguf_writer_add_tensor_data(w, "patch_embedding.weight", SVG_TYPE_F32, 2, shape, v.data(), v.size() * 4));
+        ASSERT_TRUE(svg_gguf_writer_set_arr(w, "comfy.gguf.orig_shape.patch_embedding.weight", SVG_GGUF_INT32, orig.data(), (int64_t)orig.size()));
+        ASSERT_TRUE(svg_gguf_writer_write(w, in.c_str())) << svg_last_error();
+        svg_gguf_writer_free(w);
+        svg_convert_options opt;
+        svg_convert_source src;
+        src.path = in;
+        opt.sources = {src};
+        opt.output = out;
+        EXPECT_FALSE(svg_convert(opt));
+        const std::string e = svg_last_error();
+        EXPECT_NE(e.find("patch_embedding.weight"), std::string::npos) << e;
+        EXPECT_NE(e.find(orig[0] == 0 ? "size below 1" : "orig_shape has 2304 values"), std::string::npos) << e;
+        EXPECT_FALSE(std::filesystem::exists(out));
+    }
+    unlink(in.c_str());
+}
