@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "test-common.h"
+#include "test-models.h"
 
 #include "convert/convert.h"
 #include "models/forward.h"
@@ -1104,16 +1105,14 @@ TEST(ConvertNames, KQuantMixFollowsItsRules) {
 // converts with its blocks copied as they are, and the forward matches
 // diffusers on the weights as gguf-py dequantizes them.
 TEST(ConvertNames, ComfyUiGgufFileAsItIs) {
-    const std::string dir = std::string(SVG_TEST_DATA) + "/comfy_gguf/", out = "/tmp/svg-test-comfy-" + std::to_string(getpid()) + ".gguf";
-    svg_convert_options opt;
+    const std::string dir = std::string(SVG_TEST_DATA) + "/comfy_gguf/";
     svg_convert_source src;
     src.path = dir + "wan-tiny-comfy.gguf";
     src.config_path = dir + "config.json";
-    opt.sources = {src};
-    opt.output = out;
-    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
-    svg_gguf *in = svg_gguf_open(src.path.c_str()), *f = svg_gguf_open(out.c_str());
-    ASSERT_TRUE(in && f) << svg_last_error();
+    svgtest::converted conv({src}, false, "comfy");
+    ASSERT_TRUE(conv.ok());
+    svg_gguf *in = svg_gguf_open(src.path.c_str()), *f = conv.f.get();
+    ASSERT_NE(in, nullptr) << svg_last_error();
     for (const char *name : {"blocks.1.self_attn.q.weight", "blocks.0.ffn.0.weight"}) {
         const int64_t i = svg_gguf_find_tensor(in, name);
         const std::string diffusers = std::string("dit.") + (strstr(name, "ffn") ? "blocks.0.ffn.net.0.proj.weight" : "blocks.1.attn1.to_q.weight");
@@ -1123,52 +1122,26 @@ TEST(ConvertNames, ComfyUiGgufFileAsItIs) {
         ASSERT_EQ(svg_gguf_tensor_nbytes(f, o), svg_gguf_tensor_nbytes(in, i)) << name;
         EXPECT_EQ(memcmp(svg_gguf_tensor_data(f, o), svg_gguf_tensor_data(in, i), svg_gguf_tensor_nbytes(in, i)), 0) << name << ": blocks re-quantized";
     }
+    svg_gguf_free(in);
     const int64_t pe = svg_gguf_find_tensor(f, "dit.patch_embedding.weight");
     ASSERT_GE(pe, 0);
     EXPECT_EQ(svg_gguf_tensor_n_dims(f, pe), 5) << "orig_shape applied";
-    svg_gguf_free(in);
-    svg_backend *be = svg_backend_cpu_new(2);
-    svg_safetensors *fw = svg_safetensors_open((dir + "forward.safetensors").c_str());
-    ASSERT_NE(fw, nullptr) << svg_last_error();
-    svg_forward_result res;
-    ASSERT_TRUE(svg_forward_component(f, "transformer", be, SVG_TYPE_F32, fw, &res)) << svg_last_error();
-    ASSERT_NE(res.get("out"), nullptr);
-    const double e = svgtest::rel_l2(res.get("out")->values, svgtest::read_tensor(fw, "out"));
-    printf("ComfyUI-GGUF Wan file: rel L2 %.3g against diffusers on gguf-py's dequantized weights\n", e);
-    EXPECT_LE(e, 1e-4);
-    svg_safetensors_free(fw);
-    svg_backend_free(be);
-    svg_gguf_free(f);
-    unlink(out.c_str());
+    EXPECT_LE(svgtest::forward_max_error(conv, "transformer", dir + "forward.safetensors", svg_forward_options{}, {"out"},
+                                         "ComfyUI-GGUF Wan file vs diffusers on gguf-py's dequantized weights"),
+              1e-4);
 }
 
 // The community's umT5 GGUF files name the encoder as llama.cpp does
 // (token_embd, enc.blk.N.attn_q / attn_rel_b / ffn_gate ..., enc.output_norm):
 // the golden umT5 written that way (make_comfy_gguf.py) gives the golden output.
 TEST(ConvertNames, LlamaCppNamedUmt5Gguf) {
-    const std::string data = SVG_TEST_DATA, out = "/tmp/svg-test-umt5-gguf-" + std::to_string(getpid()) + ".gguf";
-    svg_convert_options opt;
-    svg_convert_source src;
-    src.path = data + "/comfy_gguf/umt5-tiny-llamacpp.gguf";
-    opt.sources = {src};
-    opt.output = out;
-    ASSERT_TRUE(svg_convert(opt)) << svg_last_error();
-    svg_gguf *f = svg_gguf_open(out.c_str());
-    ASSERT_NE(f, nullptr) << svg_last_error();
-    EXPECT_STREQ(svg_gguf_get_string(f, "svg.text_encoder.class"), "UMT5EncoderModel");
-    svg_backend *be = svg_backend_cpu_new(2);
-    svg_safetensors *fw = svg_safetensors_open((data + "/goldens/umt5_encoder/forward.safetensors").c_str());
-    ASSERT_NE(fw, nullptr) << svg_last_error();
-    svg_forward_result res;
-    ASSERT_TRUE(svg_forward_component(f, "text_encoder", be, SVG_TYPE_F32, fw, &res)) << svg_last_error();
-    ASSERT_NE(res.get("last_hidden_state"), nullptr);
-    const double e = svgtest::rel_l2(res.get("last_hidden_state")->values, svgtest::read_tensor(fw, "last_hidden_state"));
-    printf("llama.cpp-named umT5 GGUF: rel L2 %.3g\n", e);
-    EXPECT_LE(e, 1e-4);
-    svg_safetensors_free(fw);
-    svg_backend_free(be);
-    svg_gguf_free(f);
-    unlink(out.c_str());
+    const std::string data = SVG_TEST_DATA;
+    svgtest::converted conv({svgtest::source(data + "/comfy_gguf/umt5-tiny-llamacpp.gguf")}, false, "umt5-gguf");
+    ASSERT_TRUE(conv.ok());
+    EXPECT_STREQ(svg_gguf_get_string(conv.f.get(), "svg.text_encoder.class"), "UMT5EncoderModel");
+    EXPECT_LE(svgtest::forward_max_error(conv, "text_encoder", data + "/goldens/umt5_encoder/forward.safetensors", svg_forward_options{},
+                                         {"last_hidden_state"}, "llama.cpp-named umT5 GGUF"),
+              1e-4);
 }
 
 // A GGUF checkpoint whose comfy.gguf.orig_shape does not hold the tensor's
