@@ -6,6 +6,8 @@
 // pipeline: tokenize + umT5 encode → seeded noise → denoise → VAE decode);
 // this file parses options, reads the --image file, draws the progress bar
 // and writes the video file.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -287,6 +289,10 @@ int main(int argc, char **argv) {
     if (!svg_video_write(o.out, rgb.data(), F, H, W, p.fps)) return fail(svg_last_error());
     const double total = now() - t0;
     const double peak_gib = st.peak_device_bytes / 1073741824.0;
+    // the process's peak resident set (weights are mapped: what was read of them counts)
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    const double host_gib = (double)ru.ru_maxrss * 1024.0 / 1073741824.0;
     if (o.json) {
         std::string extra;
         char buf[256];
@@ -309,12 +315,13 @@ int main(int argc, char **argv) {
         }
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
                "\"svg\": %s, \"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, "
-               "\"peak_device_gib\": %.3f%s}\n",
+               "\"peak_device_gib\": %.3f, \"peak_host_gib\": %.3f%s}\n",
                o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), p.svg ? "true" : "false",
-               st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, extra.c_str());
+               st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, host_gib, extra.c_str());
     }
     if (!o.quiet)
-        fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, peak device memory %.2f GiB\n",
-                o.out.c_str(), F, W, H, st.text_encode_s, st.denoise_s, st.denoise_s / p.steps, st.decode_s, total, peak_gib);
+        fprintf(stderr, "svg-run: wrote %s (%d frames %dx%d) — text %.2f s, denoise %.2f s (%.2f s/step), decode %.2f s, total %.2f s, "
+                "peak device memory %.2f GiB, peak host RSS %.2f GiB\n",
+                o.out.c_str(), F, W, H, st.text_encode_s, st.denoise_s, st.denoise_s / p.steps, st.decode_s, total, peak_gib, host_gib);
     return 0;
 }
