@@ -363,10 +363,8 @@ bool forward_hunyuan_pipeline(const svg_gguf *f, svg_backend *be, const svg_forw
     for (svg_forward_tensor &s : steps) out->outputs.push_back(std::move(s));
     // decode as HunyuanVideoPipeline: latents / scaling factor, the VAE in tiles
     hunyuan_vae vae;
-    vae_tensor z{in.latent_shape, in.latents}, video;
-    if (!hunyuan_vae_load(f, be, &vae)) return false;
-    for (float &v : z.data) v = (float)(v / vae.scaling_factor);
-    if (!hunyuan_vae_decode(vae, be, z, true, &video)) return false;
+    vae_tensor video;
+    if (!hunyuan_vae_load(f, be, &vae) || !hunyuan_decode_latents(vae, be, in.latents, in.latent_shape, &video)) return false;
     add_video(video, out);
     return true;
 }

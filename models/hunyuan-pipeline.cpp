@@ -165,3 +165,10 @@ bool hunyuan_encode_clip(const svg_bpe_tokenizer &tok, const clip_text &te, svg_
     const clip_text_output o = clip_text_forward(ctx, te, ids.data(), 1, len, nullptr, &host);
     return compute(be, ctx, o.pooled, host, &out->pooled);
 }
+
+bool hunyuan_decode_latents(const hunyuan_vae &vae, svg_backend *be, const std::vector<float> &latents, const std::vector<int64_t> &shape,
+                            vae_tensor *video, const vae_progress &progress) {
+    vae_tensor z{shape, latents};
+    for (float &v : z.data) v = (float)(v / vae.scaling_factor);
+    return hunyuan_vae_decode(vae, be, z, true, video, progress);
+}

@@ -11,6 +11,7 @@
 
 #include "models/clip-text.h"
 #include "models/denoise.h"
+#include "models/hunyuan-vae.h"
 #include "models/hunyuan.h"
 #include "models/llama.h"
 #include "src/bpe.h"
@@ -59,3 +60,9 @@ bool hunyuan_encode_llama(const svg_bpe_tokenizer &tok, const llama_model &te, s
 // The CLIP side: 77 tokens (<|startoftext|> … <|endoftext|>, truncated,
 // padded with the pad token), no attention mask, the pooled output → out->pooled.
 bool hunyuan_encode_clip(const svg_bpe_tokenizer &tok, const clip_text &te, svg_backend *be, const std::string &prompt, hunyuan_text *out);
+
+// The decode of HunyuanVideoPipeline: latents [1, C, F, h, w] divided by the
+// scaling factor, the VAE in framewise windows and spatial tiles → video
+// [1, 3, frames, H, W] in about [−1, 1] (unclamped).
+bool hunyuan_decode_latents(const hunyuan_vae &vae, svg_backend *be, const std::vector<float> &latents, const std::vector<int64_t> &shape,
+                            vae_tensor *video, const vae_progress &progress = {});

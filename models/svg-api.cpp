@@ -325,6 +325,15 @@ struct run {
     svg_gen_stats &st;
 };
 
+// The backend the text encoders run on: the model's, or a CPU backend of
+// their own when asked (text_encoder_device "cpu").
+struct text_backend {
+    std::unique_ptr<svg_backend, decltype(&svg_backend_free)> cpu;
+    svg_backend *be;
+    explicit text_backend(const svg_model *m)
+        : cpu(m->te_on_cpu ? svg_backend_cpu_new(m->n_threads) : nullptr, svg_backend_free), be(m->te_on_cpu ? cpu.get() : m->be) {}
+};
+
 using encode_prompt_fn = bool (*)(const svg_tokenizer &, const umt5_encoder &, svg_backend *, const std::string &, int, std::vector<float> *, int *);
 
 // Text stage: the prompt and (with guidance) the negative prompt through the
@@ -335,10 +344,9 @@ bool encode_texts(run &r, encode_prompt_fn encode, const char *default_negative,
     const bool cfg = r.p->cfg > 1.0f;
     const int total = cfg ? 2 : 1;
     if (!r.hook(SVG_STAGE_TEXT_ENCODE, 0, total)) return cancelled();
-    std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(r.m->te_on_cpu ? svg_backend_cpu_new(r.m->n_threads) : nullptr,
-                                                                      svg_backend_free);
-    if (r.m->te_on_cpu && !te_cpu) return false;
-    svg_backend *be = te_cpu ? te_cpu.get() : r.m->be;
+    const text_backend tb(r.m);
+    svg_backend *be = tb.be;
+    if (!be) return false;
     umt5_encoder te;
     if (!umt5_load(r.m->f, be, &te)) return false;
     if (!encode(r.m->tok, te, be, r.p->prompt, r.m->text_len, cond, &r.st.prompt_tokens)) return false;
@@ -409,6 +417,17 @@ vae_progress decode_progress(run &r, double t0) {
         if (done == total) r.st.decode_s = now() - t0;
         return r.hook(SVG_STAGE_DECODE, (int)done, (int)total);
     };
+}
+
+// The decode stage around a family's VAE call (t0: when its loading began):
+// progress over `chunks`, cancellation, its time; decode(progress) decodes.
+template <typename Decode>
+bool decode_stage(run &r, double t0, int64_t chunks, const Decode &decode) {
+    if (!r.hook(SVG_STAGE_DECODE, 0, (int)chunks)) return cancelled();
+    const bool ok = decode(decode_progress(r, t0));
+    if (r.hook.stop) return cancelled();
+    r.st.decode_s = now() - t0;
+    return ok;
 }
 
 // Chunks a decode runs: per tile (one when untiled) its frame batches.
@@ -493,12 +512,9 @@ bool generate_wan(run &r, vae_tensor *video) {
     vae_tensor z{in.latent_shape, in.latents};
     if (!wan_vae_denormalize(vae, &z)) return false;
     const vae_tiling tiling{256, 256, 192, 192};
-    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(m->vae_tiling, tiling, vae.spatial_factor, lh, lw, lf))) return cancelled();
-    const vae_progress prog = decode_progress(r, t_vae);
-    const bool ok = m->vae_tiling ? wan_vae_decode_tiled(vae, be, z, tiling, video, prog) : wan_vae_decode(vae, be, z, video, prog);
-    if (r.hook.stop) return cancelled();
-    r.st.decode_s = now() - t_vae;
-    return ok;
+    return decode_stage(r, t_vae, decode_chunks(m->vae_tiling, tiling, vae.spatial_factor, lh, lw, lf), [&](const vae_progress &prog) {
+        return m->vae_tiling ? wan_vae_decode_tiled(vae, be, z, tiling, video, prog) : wan_vae_decode(vae, be, z, video, prog);
+    });
 }
 
 // CogVideoX 1.5: T5 over 226 slots → I2V: first-frame image latents →
@@ -553,11 +569,9 @@ bool generate_cogvideox(run &r, vae_tensor *video) {
     const int64_t batches = std::max<int64_t>(latent / 2, 1);
     // always in tiles, as the release's own scripts decode (vae.enable_tiling()):
     // an untiled 1360×768×81 decode needs about 108 GiB
-    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, batches))) return cancelled();
-    const bool ok = cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, pad, true, video, decode_progress(r, t_vae));
-    if (r.hook.stop) return cancelled();
-    r.st.decode_s = now() - t_vae;
-    return ok;
+    return decode_stage(r, t_vae, decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, batches), [&](const vae_progress &prog) {
+        return cogvideox_decode_latents(vae, be, in.latents, in.latent_shape, pad, true, video, prog);
+    });
 }
 
 // HunyuanVideo: Llama (template, 256 tokens, hidden_states[-3]) and CLIP-L
@@ -576,10 +590,9 @@ bool generate_hunyuan(run &r, vae_tensor *video) {
         const bool cfg = p->cfg > 1.0f;
         const int total = cfg ? 2 : 1;
         if (!r.hook(SVG_STAGE_TEXT_ENCODE, 0, total)) return cancelled();
-        std::unique_ptr<svg_backend, decltype(&svg_backend_free)> te_cpu(m->te_on_cpu ? svg_backend_cpu_new(m->n_threads) : nullptr,
-                                                                          svg_backend_free);
-        if (m->te_on_cpu && !te_cpu) return false;
-        svg_backend *tbe = te_cpu ? te_cpu.get() : be;
+        const text_backend tb(m);
+        svg_backend *tbe = tb.be;
+        if (!tbe) return false;
         const char *negative = p->negative_prompt ? p->negative_prompt : "";
         {
             llama_model te;
@@ -610,14 +623,9 @@ bool generate_hunyuan(run &r, vae_tensor *video) {
     const double t_vae = now();
     hunyuan_vae vae;
     if (!hunyuan_vae_load(m->f, be, &vae)) return false;
-    vae_tensor z{in.latent_shape, std::move(in.latents)};
-    for (float &v : z.data) v = (float)(v / vae.scaling_factor);
     // windows of latent frames × spatial tiles, as the decode makes them
-    if (!r.hook(SVG_STAGE_DECODE, 0, (int)decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, hunyuan_vae_windows(vae, lf)))) return cancelled();
-    const bool ok = hunyuan_vae_decode(vae, be, z, true, video, decode_progress(r, t_vae));
-    if (r.hook.stop) return cancelled();
-    r.st.decode_s = now() - t_vae;
-    return ok;
+    return decode_stage(r, t_vae, decode_chunks(true, vae.tiling, vae.spatial_factor, lh, lw, hunyuan_vae_windows(vae, lf)),
+                        [&](const vae_progress &prog) { return hunyuan_decode_latents(vae, be, in.latents, in.latent_shape, video, prog); });
 }
 
 }  // namespace

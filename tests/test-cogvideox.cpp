@@ -154,12 +154,7 @@ TEST(CogVideoXTransformer, SparseAttentionInTheBlocks) {
     cogvideox_transformer m;
     ASSERT_TRUE(cogvideox_transformer_load(file.f.get(), file.be.get(), &m)) << svg_last_error();
     std::mt19937 rng(11);
-    std::normal_distribution<float> nd;
-    auto randn = [&](size_t n) {
-        std::vector<float> v(n);
-        for (float &x : v) x = nd(rng);
-        return v;
-    };
+    auto randn = [&](size_t n) { return svgtest::normal_values(n, rng); };
     // 8 latent frames (4 patched) of 32×32 latents: 4 frames of 256 tokens after 226 text tokens
     const int64_t xs[5] = {1, 8, 16, 32, 32}, ts[1] = {1}, tx[3] = {1, 226, m.text_dim};
     const std::vector<float> lat = randn(8 * 16 * 32 * 32), txt = randn(226 * (size_t)m.text_dim);

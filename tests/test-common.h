@@ -50,6 +50,14 @@ inline std::vector<float> fill_random(svg_tensor *t, std::mt19937 &rng, float lo
     return v;
 }
 
+// n standard normal values drawn from rng.
+inline std::vector<float> normal_values(size_t n, std::mt19937 &rng) {
+    std::normal_distribution<float> nd;
+    std::vector<float> v(n);
+    for (float &x : v) x = nd(rng);
+    return v;
+}
+
 // Contiguous float tensor → f32 vector.
 inline std::vector<float> to_vec(const svg_tensor *t) {
     std::vector<float> v((size_t)svg_nelements(t));

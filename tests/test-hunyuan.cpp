@@ -79,12 +79,7 @@ TEST(HunyuanTransformer, SparseAttentionInTheBlocks) {
     ASSERT_TRUE(l.ok) << svg_last_error();
     const hunyuan_transformer &m = l.m;
     std::mt19937 rng(13);
-    std::normal_distribution<float> nd;
-    auto randn = [&](size_t n) {
-        std::vector<float> v(n);
-        for (float &x : v) x = nd(rng);
-        return v;
-    };
+    auto randn = [&](size_t n) { return svgtest::normal_values(n, rng); };
     // 4 latent frames of 32×32 latents (256 tokens each), then 40 text tokens of which 29 are valid
     const int64_t Lt = 40, xs[5] = {1, m.in_channels, 4, 32, 32}, ts[1] = {1}, tx[3] = {1, Lt, m.text_dim}, ps[2] = {1, m.pooled_dim};
     const std::vector<float> lat = randn((size_t)(m.in_channels * 4 * 32 * 32)), txt = randn((size_t)(Lt * m.text_dim)), pooled = randn((size_t)m.pooled_dim);

@@ -124,12 +124,7 @@ TEST(WanTransformer, SparseAttentionInTheBlocks) {
     wan_transformer m;
     ASSERT_TRUE(wan_transformer_load(f, be, &m)) << svg_last_error();
     std::mt19937 rng(8);
-    std::normal_distribution<float> nd;
-    auto randn = [&](size_t n) {
-        std::vector<float> v(n);
-        for (float &x : v) x = nd(rng);
-        return v;
-    };
+    auto randn = [&](size_t n) { return svgtest::normal_values(n, rng); };
     const std::vector<float> lat = randn(16 * 5 * 32 * 32), txt = randn(8 * (size_t)m.text_dim);
     const int64_t xs[5] = {1, 16, 5, 32, 32}, ts[1] = {1}, tx[3] = {1, 8, m.text_dim};
     svgtest::check_sparse_blocks(be, (int)m.layers, [&](svg_context *ctx, svg_host_inputs *host, const dit_sparse_attention *sparse) {
