@@ -2,7 +2,7 @@
 # CogVideoX 1.5 and HunyuanVideo on the device (bench/RESULTS.md, issues 13
 # and 14), each mode one device call; the build and the converted files are
 # reused while the machine stays warm:
-#   bench/run-family.sh FAMILY forward      build, the CUDA suites, attention at the family's shape vs
+#   bench/run-family.sh FAMILY forward      build, the CUDA suites (bench/cuda-suites.sh), attention at the family's shape vs
 #                                           torch, one real-size transformer forward (dense, Sparse
 #                                           VideoGen) vs diffusers
 #   bench/run-family.sh FAMILY generate N   the whole generation with N steps: svg-run (Sparse VideoGen,
@@ -15,14 +15,15 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp}
 FAMILY=${1:?family: cogvideox or hunyuan}
 MODE=${2:-forward}
+REPS=${REPS:-3}  # timed forwards per side
 B=build-dev
 case "$FAMILY" in
 cogvideox)
   CFG=bench/configs/cogvideox1.5-5b-pipeline TOK="--tokenizer tests/data/tokenizer_spm/spm_unigram.model"
-  SIZE="--width 1360 --height 768 --frames 81" OPS=cogvideox1.5 TESTS="test-cogvideox test-cogvideox-vae" ;;
+  SIZE="--width 1360 --height 768 --frames 81" OPS=cogvideox1.5 ;;
 hunyuan)
   CFG=bench/configs/hunyuanvideo-pipeline TOK=""
-  SIZE="--width 1280 --height 720 --frames 129" OPS=hunyuan-720p TESTS="test-hunyuan test-hunyuan-vae test-hunyuan-text test-tokenizer-bpe" ;;
+  SIZE="--width 1280 --height 720 --frames 129" OPS=hunyuan-720p ;;
 *) echo "unknown family $FAMILY (cogvideox, hunyuan)"; exit 2 ;;
 esac
 PIPE=/tmp/$FAMILY-pipeline.gguf
@@ -31,7 +32,7 @@ df -h /tmp | tail -1
 if [ ! -x $B/svg-run ]; then
   t0=$(date +%s)
   cmake -S . -B $B -DSVG_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a >/dev/null || exit 1
-  cmake --build $B -j16 --target svg-run svg-convert svg-bench svg-forward test-svg-run test-backend-ops test-embed-api $TESTS 2>&1 |
+  cmake --build $B -j16 2>&1 |
     grep -E "error|warning: " | head -20
   echo "build: $(( $(date +%s) - t0 )) s"
 fi
@@ -47,15 +48,13 @@ convert() {  # the whole pipeline for generate, the transformer alone (less disk
 }
 case "$MODE" in
 forward)
-  for t in $TESTS test-svg-run test-embed-api test-backend-ops; do
-    timeout 300 $B/$t --gtest_brief=1 2>&1 | grep -E "FAILED|PASSED|SKIPPED|rel L2" | head -20
-  done
+  bench/cuda-suites.sh $B
   $B/svg-bench --only $OPS --reps 10 | tee $OUT/ops.txt
   python3 bench/torch_bench.py --only $OPS 2>&1 | tail -12 | tee -a $OUT/ops.txt
   rm -f $PIPE && convert forward
-  $B/svg-bench --model $PIPE $SIZE --reps 3 --svg 0.3 --svg-dense-layers 0 | tee $OUT/forward.txt
+  $B/svg-bench --model $PIPE $SIZE --reps $REPS --svg 0.3 --svg-dense-layers 0 | tee $OUT/forward.txt
   rm -f $PIPE
-  python3 bench/diffusers_${FAMILY}_bench.py forward $CFG $SIZE --reps 3 2>&1 | tail -1 | tee -a $OUT/forward.txt
+  python3 bench/diffusers_${FAMILY}_bench.py forward $CFG $SIZE --reps $REPS 2>&1 | tail -1 | tee -a $OUT/forward.txt
   ;;
 generate)
   N=${3:-10}

@@ -383,7 +383,24 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     be->c.cc_major = prop.major;
     be->c.cc_minor = prop.minor;
     be->c.smem_optin = prop.sharedMemPerBlockOptin;
+    // SVG_CUDA_CC=80|86|89: choose kernels as on that (older) card — its
+    // compute capability and its opt-in shared memory per block — so the
+    // Ampere/Ada paths of consumer cards run and are tested on a Hopper one.
+    if (const char *cc = getenv("SVG_CUDA_CC"); cc && *cc) {
+        const int want = atoi(cc), have = prop.major * 10 + prop.minor;
+        if (want != 80 && want != 86 && want != 89) {
+            delete be;
+            return svg_err<svg_backend *>(nullptr, "CUDA: SVG_CUDA_CC=%s: expected 80, 86 or 89", cc);
+        }
+        if (want < have) {
+            be->c.cc_major = want / 10;
+            be->c.cc_minor = want % 10;
+            be->c.smem_optin = std::min<size_t>(be->c.smem_optin, want == 80 ? 166912 : 101376);
+        }
+    }
     be->label = std::string("CUDA") + std::to_string(device) + " (" + prop.name + ")";
+    if (be->c.cc_major != prop.major || be->c.cc_minor != prop.minor)
+        be->label += " as sm_" + std::to_string(be->c.cc_major * 10 + be->c.cc_minor);
     return be;
 }
 

@@ -149,7 +149,7 @@ std::vector<Case> cases() {
                            return svg_attention(c, q, k, v, nullptr, nullptr, 1.0f / std::sqrt((float)m.D), false);
                        },
                        4.0 * H * L * L * D, 4.0 * L * H * D * 2});
-        for (enum svg_type wt : {SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0}) {
+        for (enum svg_type wt : {SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0, SVG_TYPE_Q4_K, SVG_TYPE_Q5_K, SVG_TYPE_Q6_K}) {
             out.push_back({p + " linear ffn-up " + svg_type_name(wt) + " [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]x[" +
                                std::to_string(m.ffn) + "]",
                            [m, wt](svg_context *c) {
