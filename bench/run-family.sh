@@ -2,14 +2,19 @@
 # CogVideoX 1.5 and HunyuanVideo on the device (bench/RESULTS.md, issues 13
 # and 14), each mode one device call; the build and the converted files are
 # reused while the machine stays warm:
-#   bench/run-family.sh FAMILY forward      build, the CUDA suites (bench/cuda-suites.sh), attention at the family's shape vs
-#                                           torch, one real-size transformer forward (dense, Sparse
-#                                           VideoGen) vs diffusers
+#   bench/run-family.sh FAMILY check        build, the CUDA suites (bench/cuda-suites.sh), the family's
+#                                           ops (attention, GEMMs, norms) vs torch
+#   bench/run-family.sh FAMILY forward      one real-size transformer forward (dense, Sparse VideoGen)
+#                                           vs diffusers
+#   bench/run-family.sh FAMILY profile [LAYERS]  the transformer cut to LAYERS blocks at the real size:
+#                                           time per kind of op (SVG_PROFILE=1), and diffusers on the cut
 #   bench/run-family.sh FAMILY generate N   the whole generation with N steps: svg-run (Sparse VideoGen,
-#                                           then --no-svg) vs the diffusers pipeline, same steps
+#                                           then --no-svg unless DENSE=0) vs the diffusers pipeline, same steps
 #   bench/run-family.sh cogvideox t5        T5 v1.1 XXL at real size (226 tokens) vs transformers
 # FAMILY: cogvideox (1360x768x81, the 5B) or hunyuan (1280x720x129, the 13B with Llama-3-8B and CLIP-L).
-# Random real-size weights from bench/configs; outputs go to $OUT (default /tmp).
+# Random real-size weights from bench/configs, written to $PIPE_DIR (default
+# /dev/shm when it has room: the disk writes ~200 MB/s); outputs go to $OUT
+# (default /tmp). REPS: timed forwards per side (default 3).
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp}
@@ -26,9 +31,13 @@ hunyuan)
   SIZE="--width 1280 --height 720 --frames 129" OPS=hunyuan-720p ;;
 *) echo "unknown family $FAMILY (cogvideox, hunyuan)"; exit 2 ;;
 esac
-PIPE=/tmp/$FAMILY-pipeline.gguf
+if [ -z "${PIPE_DIR:-}" ]; then
+  PIPE_DIR=/tmp
+  [ "$(df -k --output=avail /dev/shm 2>/dev/null | tail -1)" -gt 60000000 ] 2>/dev/null && PIPE_DIR=/dev/shm
+fi
+PIPE=$PIPE_DIR/$FAMILY-pipeline.gguf
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv,noheader
-df -h /tmp | tail -1
+df -h /tmp $PIPE_DIR | tail -n +2
 if [ ! -x $B/svg-run ]; then
   t0=$(date +%s)
   cmake -S . -B $B -DSVG_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a >/dev/null || exit 1
@@ -47,21 +56,43 @@ convert() {  # the whole pipeline for generate, the transformer alone (less disk
   echo "convert: $(( $(date +%s) - t0 )) s, $(du -h $PIPE | cut -f1)"
 }
 case "$MODE" in
-forward)
+check)
   bench/cuda-suites.sh $B
   $B/svg-bench --only $OPS --reps 10 | tee $OUT/ops.txt
   python3 bench/torch_bench.py --only $OPS 2>&1 | tail -12 | tee -a $OUT/ops.txt
+  ;;
+forward)
   rm -f $PIPE && convert forward
   $B/svg-bench --model $PIPE $SIZE --reps $REPS --svg 0.3 --svg-dense-layers 0 | tee $OUT/forward.txt
   rm -f $PIPE
   python3 bench/diffusers_${FAMILY}_bench.py forward $CFG $SIZE --reps $REPS 2>&1 | tail -1 | tee -a $OUT/forward.txt
+  ;;
+profile)
+  # the transformer cut to LAYERS blocks (default 2; HunyuanVideo's single-stream blocks in the same
+  # 1:2 share), each block at its real shapes: SVG_PROFILE's GPU time per kind of op, dense (--svg 0),
+  # then dense + Sparse VideoGen in one process, and diffusers on the same cut config
+  CUT=/tmp/$FAMILY-cut
+  mkdir -p $CUT/transformer
+  python3 - "$CFG/transformer/config.json" "$CUT/transformer/config.json" "${3:-2}" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); n = int(sys.argv[3]); f = n / c["num_layers"]
+c["num_layers"] = n
+if "num_single_layers" in c: c["num_single_layers"] = max(1, round(c["num_single_layers"] * f))
+json.dump(c, open(sys.argv[2], "w"), indent=1)
+PY
+  $B/svg-convert -q --random $CUT/transformer/config.json --type bf16 -o $PIPE_DIR/$FAMILY-cut.gguf || { echo "convert failed"; exit 1; }
+  SVG_PROFILE=1 $B/svg-bench --model $PIPE_DIR/$FAMILY-cut.gguf $SIZE --reps $REPS --svg 0 2>&1 | tee $OUT/profile-dense.txt
+  SVG_PROFILE=1 $B/svg-bench --model $PIPE_DIR/$FAMILY-cut.gguf $SIZE --reps $REPS --svg 0.3 --svg-dense-layers 0 2>&1 | tee $OUT/profile-svg.txt
+  rm -f $PIPE_DIR/$FAMILY-cut.gguf
+  python3 bench/diffusers_${FAMILY}_bench.py forward $CUT $SIZE --reps $REPS 2>&1 | tail -1 | tee -a $OUT/profile-dense.txt
   ;;
 generate)
   N=${3:-10}
   convert generate
   timeout 500 $B/svg-run $PIPE "a cat surfing a wave" $SIZE --steps $N -o /tmp/$FAMILY-svg.avi --json -q | tee $OUT/generation.jsonl
   python3 bench/diffusers_${FAMILY}_bench.py pipeline $CFG $SIZE --steps $N 2>&1 | tail -1 | tee -a $OUT/generation.jsonl
-  timeout 500 $B/svg-run $PIPE "a cat surfing a wave" $SIZE --steps $N --no-svg -o /tmp/$FAMILY-dense.avi --json -q | tee -a $OUT/generation.jsonl
+  [ "${DENSE:-1}" = 0 ] ||
+    timeout 500 $B/svg-run $PIPE "a cat surfing a wave" $SIZE --steps $N --no-svg -o /tmp/$FAMILY-dense.avi --json -q | tee -a $OUT/generation.jsonl
   ;;
 t5)
   [ "$FAMILY" = cogvideox ] || { echo "t5 is the CogVideoX text encoder"; exit 2; }
@@ -76,5 +107,5 @@ print('T5 XXL 226 tokens, svg.cpp CUDA (bf16 weights) vs transformers f32: rel L
     rm -rf /tmp/t5check /tmp/t5check.gguf
   fi
   ;;
-*) echo "unknown mode $MODE (forward, generate N, t5)"; exit 2 ;;
+*) echo "unknown mode $MODE (check, forward, profile [LAYERS], generate N, t5)"; exit 2 ;;
 esac

@@ -2,14 +2,21 @@
 // keeps its buffer across graphs, so a denoising step allocates nothing),
 // pinned staging for uploads, one stream per backend, the op table and the
 // graph-level fusions (a GEMM and the GELU_TANH that alone reads it; QK-norm
-// → RoPE; gated activations act(x)·y).
+// → RoPE; gated activations act(x)·y). SVG_PROFILE=1 times every step of
+// every graph with CUDA events and prints the time per kind of op when the
+// backend is freed.
 #include "cuda-common.cuh"
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstdio>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
     if (bytes <= scratch_size) return true;
@@ -140,6 +147,67 @@ size_t gated_mul_after(const svg_graph *g, size_t i, const std::unordered_map<co
     return 0;
 }
 
+// What a step of the graph is, for the profile: the op, and what picks its
+// kernel (weight type, attention mask / Sparse VideoGen band, head dim).
+std::string profile_key(const svg_tensor *t) {
+    std::string k = svg_op_name(t->op);
+    if (t->op == SVG_OP_MUL_MAT) k += std::string(" ") + svg_type_name(t->src[1]->type);
+    if (t->op == SVG_OP_ATTENTION) {
+        k += t->op_params[2] ? " sparse" : t->src[4] ? " key-masked" : t->src[3] ? " biased" : " dense";
+        k += " D=" + std::to_string(t->src[0]->ne[3]);
+    }
+    return k;
+}
+
+// GPU time per kind of step: an event before each step and one after the
+// last, read when the graph has run (the gaps between kernels, launch
+// latency included, count towards the step before them).
+struct step_profile {
+    std::vector<cudaEvent_t> events;  // reused across graphs
+    std::vector<std::string> keys;    // the step each event starts
+    std::map<std::string, std::pair<double, long>> total;  // key → (ms, steps)
+    double graphs_ms = 0;
+    long graphs = 0;
+
+    bool mark(cudaStream_t s, std::string key) {
+        if (keys.size() == events.size()) {
+            events.emplace_back();
+            SVG_CUDA_CHECK(cudaEventCreate(&events.back()));
+        }
+        SVG_CUDA_CHECK(cudaEventRecord(events[keys.size()], s));
+        keys.push_back(std::move(key));
+        return true;
+    }
+    bool collect(cudaStream_t s) {
+        if (!mark(s, "")) return false;
+        SVG_CUDA_CHECK(cudaStreamSynchronize(s));
+        for (size_t i = 0; i + 1 < keys.size(); i++) {
+            float ms = 0;
+            SVG_CUDA_CHECK(cudaEventElapsedTime(&ms, events[i], events[i + 1]));
+            auto &e = total[keys[i]];
+            e.first += ms;
+            e.second++;
+            graphs_ms += ms;
+        }
+        graphs++;
+        keys.clear();
+        return true;
+    }
+    void print(const std::string &label) const {
+        std::vector<std::pair<double, std::string>> rows;
+        for (const auto &e : total) rows.push_back({e.second.first, e.first});
+        std::sort(rows.rbegin(), rows.rend());
+        fprintf(stderr, "SVG_PROFILE %s: %ld graphs, %.1f ms of GPU time\n%-40s %8s %12s %7s\n", label.c_str(), graphs, graphs_ms, "step",
+                "count", "ms", "share");
+        for (const auto &r : rows)
+            fprintf(stderr, "%-40s %8ld %12.2f %6.1f%%\n", r.second.c_str(), total.at(r.second).second, r.first,
+                    graphs_ms > 0 ? 100.0 * r.first / graphs_ms : 0.0);
+    }
+    ~step_profile() {
+        for (cudaEvent_t e : events) cudaEventDestroy(e);
+    }
+};
+
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
     std::string label;
@@ -157,10 +225,15 @@ struct cuda_backend : svg_backend {
     // SVG_FUSE_GELU=0 keeps GEMM and GELU apart, SVG_FUSE_GATED=0 act(x) and
     // the MUL (to time the fusions)
     bool fuse_gelu = true, fuse_gated = true;
+    std::unique_ptr<step_profile> profile;  // SVG_PROFILE=1
 
     ~cuda_backend() override {
         cudaSetDevice(c.device);
         if (c.stream) cudaStreamSynchronize(c.stream);
+        if (profile) {
+            profile->print(label);
+            profile.reset();
+        }
         if (c.scratch) cudaFree(c.scratch);
         if (c.gemm_workspace) cudaFree(c.gemm_workspace);
         if (pinned) cudaFreeHost(pinned);
@@ -276,6 +349,10 @@ struct cuda_backend : svg_backend {
 
     bool graph_compute(svg_graph *g) override {
         cudaSetDevice(c.device);
+        if (!run_graph(g)) return false;
+        return !profile || profile->collect(c.stream);
+    }
+    bool run_graph(svg_graph *g) {
         const auto uses = count_uses(g);
         // MUL node → the UNARY it runs fused with (gated activations)
         std::unordered_map<const svg_tensor *, const svg_tensor *> gated;
@@ -283,9 +360,11 @@ struct cuda_backend : svg_backend {
             svg_tensor *t = g->nodes[i];
             if (t->op == SVG_OP_VIEW) continue;
             if (!check_node(t)) return false;
+            if (profile && !profile->mark(c.stream, profile_key(t))) return false;
             if (!gated.empty()) {
                 const auto f = gated.find(t);
                 if (f != gated.end()) {  // act(x)·y, act's node ran nothing
+                    if (profile) profile->keys.back() = "gated " + profile_key(f->second);
                     if (!svg_cuda_gated(c, f->second, t)) return false;
                     continue;
                 }
@@ -302,6 +381,7 @@ struct cuda_backend : svg_backend {
                 bool fused = false;
                 if (u != uses.end() && u->second == 1 && (!check_node(gelu) || !svg_cuda_mul_mat_gelu(c, t, gelu, &fused))) return false;
                 if (fused) {  // the GEMM's own output stays unwritten: nothing reads it
+                    if (profile) profile->keys.back() += "+gelu";
                     i++;
                     continue;
                 }
@@ -310,6 +390,7 @@ struct cuda_backend : svg_backend {
                 svg_row_args a;
                 if (!check_node(g->nodes[j])) return false;
                 if (svg_row_args_norm_rope(t, g->nodes[j], &a)) {  // else: layout not fusable, run both
+                    if (profile) profile->keys.back() += "+rope";
                     if (!svg_row_pass(c, a)) return false;
                     i = j;
                     continue;
@@ -378,6 +459,7 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     be->fuse_gelu = !(fuse && strcmp(fuse, "0") == 0);
     const char *fuse_gated = getenv("SVG_FUSE_GATED");
     be->fuse_gated = !(fuse_gated && strcmp(fuse_gated, "0") == 0);
+    if (const char *prof = getenv("SVG_PROFILE"); prof && *prof && strcmp(prof, "0") != 0) be->profile = std::make_unique<step_profile>();
     be->c.n_sm = prop.multiProcessorCount;
     be->c.max_threads_sm = prop.maxThreadsPerMultiProcessor;
     be->c.cc_major = prop.major;

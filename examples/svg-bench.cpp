@@ -78,14 +78,15 @@ struct Model {
     const char *name;
     int64_t H, L, D, hidden, ffn;
     bool qk_norm_across_heads;  // Wan: RMS norm over H·D, then RoPE per head
+    bool key_masked;            // HunyuanVideo: padded text keys masked in the joint attention
 };
 
 std::vector<Case> cases() {
     const Model models[] = {
-        {"wan1.3b-480p", 12, 32760, 128, 1536, 8960, true},
-        {"wan14b-720p", 40, 75600, 128, 5120, 13824, true},
-        {"hunyuan-720p", 24, 119056, 128, 3072, 12288, false},
-        {"cogvideox1.5", 48, 45106, 64, 3072, 12288, false},
+        {"wan1.3b-480p", 12, 32760, 128, 1536, 8960, true, false},
+        {"wan14b-720p", 40, 75600, 128, 5120, 13824, true, false},
+        {"hunyuan-720p", 24, 119056, 128, 3072, 12288, false, true},
+        {"cogvideox1.5", 48, 45106, 64, 3072, 12288, false, false},
     };
     std::vector<Case> out;
     // Sparse VideoGen at Wan's shapes: block-sparse attention at densities 0.3 and 0.15
@@ -149,6 +150,17 @@ std::vector<Case> cases() {
                            return svg_attention(c, q, k, v, nullptr, nullptr, 1.0f / std::sqrt((float)m.D), false);
                        },
                        4.0 * H * L * L * D, 4.0 * L * H * D * 2});
+        if (m.key_masked)  // the joint sequence with padded text keys masked, as the model runs it
+            out.push_back({p + " attention bf16 key-masked [1," + std::to_string(m.H) + "," + std::to_string(m.L) + "," + std::to_string(m.D) + "]",
+                           [m](svg_context *c) {
+                               const int perm[4] = {0, 2, 1, 3};
+                               svg_tensor *q = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                               svg_tensor *k = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                               svg_tensor *v = svg_permute(c, T(c, SVG_TYPE_BF16, {1, m.L, m.H, m.D}), perm);
+                               // random normal mask values: nonzero, so every key is kept, the mask still read
+                               return svg_attention(c, q, k, v, nullptr, T(c, SVG_TYPE_F32, {1, m.L}), 1.0f / std::sqrt((float)m.D), false);
+                           },
+                           4.0 * H * L * L * D, 4.0 * L * H * D * 2});
         for (enum svg_type wt : {SVG_TYPE_BF16, SVG_TYPE_Q8_0, SVG_TYPE_Q4_0, SVG_TYPE_Q4_K, SVG_TYPE_Q5_K, SVG_TYPE_Q6_K}) {
             out.push_back({p + " linear ffn-up " + svg_type_name(wt) + " [" + std::to_string(m.L) + "x" + std::to_string(m.hidden) + "]x[" +
                                std::to_string(m.ffn) + "]",
