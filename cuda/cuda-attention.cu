@@ -81,6 +81,33 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
 
 }  // namespace
 
+// One block per batch; keep[b] = min j with mask[b, j] == 0, else Lk
+// (f32: ±0 masks, as the kernels read it).
+__global__ void mask_keep_kernel(const char *mask, int64_t sb, int64_t sk, bool i32, int Lk, int *keep) {
+    __shared__ int first;
+    if (threadIdx.x == 0) first = Lk;
+    __syncthreads();
+    const char *m = mask + blockIdx.x * sb;
+    for (int j = threadIdx.x; j < Lk; j += blockDim.x) {
+        const char *p = m + (int64_t)j * sk;
+        if (i32 ? *(const int32_t *)p == 0 : *(const float *)p == 0.f) atomicMin(&first, j);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) keep[blockIdx.x] = first;
+}
+
+bool svg_cuda_mask_keep(svg_cuda_ctx &c, const svg_tensor *mask, const int **keep) {
+    const int64_t B = mask->ne[0], Lk = mask->ne[1];
+    if (Lk > INT32_MAX || B > INT32_MAX) return svg_err(false, "CUDA attention: key mask %s too large", svg_shape_string(mask).c_str());
+    if (!c.ensure_scratch((size_t)std::max<int64_t>(B, 1) * sizeof(int))) return false;
+    if (B > 0)
+        mask_keep_kernel<<<(unsigned)B, 1024, 0, c.stream>>>((const char *)mask->data, (int64_t)mask->nb[0], (int64_t)mask->nb[1],
+                                                              mask->type == SVG_TYPE_I32, (int)Lk, (int *)c.scratch);
+    SVG_CUDA_LAUNCHED();
+    *keep = (const int *)c.scratch;
+    return true;
+}
+
 bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);       // cuda-flash.cu
 bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handled);  // cuda-flash-sm90.cu
 

@@ -84,6 +84,12 @@ bool svg_cuda_conv3d(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_timestep_embedding(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_rope(svg_cuda_ctx &c, svg_tensor *dst);
 bool svg_cuda_attention(svg_cuda_ctx &c, svg_tensor *dst);
+// For an attention key mask [B, Lk] (f32 or i32, nonzero = attend): per
+// batch, how many leading keys it keeps (the first masked key's index, Lk
+// if none), B ints at the start of c.scratch. The flash kernels test the
+// mask element by element only on key tiles that reach past it, so a mask
+// of padded keys at the end (HunyuanVideo's text) costs nothing elsewhere.
+bool svg_cuda_mask_keep(svg_cuda_ctx &c, const svg_tensor *mask, const int **keep);
 
 // ---- element access
 

@@ -43,6 +43,7 @@ namespace {
 
 struct fa_args {
     const char *mask;
+    const int *mask_keep;  // with mask: per batch, keys below it are all kept (svg_cuda_mask_keep)
     char *o;
     int64_t ms[2];  // mask strides (bytes) of b, token
     int64_t H, Hkv, Lq, Lk;
@@ -297,6 +298,7 @@ __global__ void __launch_bounds__(NTHREADS, 1)
 
     if (n_tiles > 0) {
         float m0 = -INFINITY, m1 = -INFINITY, c0 = 1.f, c1 = 1.f;
+        const int64_t mask_keep = a.mask ? a.mask_keep[b] : a.Lk;
         uint32_t p[BN / 16][4];  // P of the previous tile, as wgmma A fragments
         float s[BN / 2];
 
@@ -329,7 +331,7 @@ __global__ void __launch_bounds__(NTHREADS, 1)
         // correction c and l.
         auto softmax = [&](int j) {
             const int64_t k0 = (int64_t)tiles.at(j) * BN, r0 = q0 + cw * 64;
-            const bool need_mask = a.mask || k0 + BN > a.Lk || (a.causal && k0 + BN - 1 > r0 + a.Lk - a.Lq) ||
+            const bool need_mask = k0 + BN > mask_keep || k0 + BN > a.Lk || (a.causal && k0 + BN - 1 > r0 + a.Lk - a.Lq) ||
                                    !band_covers(a, r0, min(r0 + 63, a.Lq - 1), k0, k0 + BN - 1);
             if (need_mask) {
                 // Per row, the visible columns c of this tile (key k0 + c):
@@ -564,6 +566,7 @@ bool svg_cuda_flash_attention_sm90(svg_cuda_ctx &c, svg_tensor *dst, bool *handl
     if (mask) {
         a.ms[0] = (int64_t)mask->nb[0];
         a.ms[1] = (int64_t)mask->nb[1];
+        if (!svg_cuda_mask_keep(c, mask, &a.mask_keep)) return false;
     }
     a.H = H;
     a.Hkv = k->ne[1];

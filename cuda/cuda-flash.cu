@@ -51,6 +51,7 @@ constexpr int FLASH_WARPS = 4, FLASH_THREADS = 32 * FLASH_WARPS;
 
 struct flash_args {
     const char *q, *k, *v, *mask;
+    const int *mask_keep;  // with mask: per batch, keys below it are all kept (svg_cuda_mask_keep)
     void *o;
     int64_t qs[3], ks[3], vs[3];  // byte strides of batch, head, token
     int64_t ms[2];                // key mask byte strides (batch, key)
@@ -109,6 +110,7 @@ __global__ void __launch_bounds__(FLASH_THREADS) flash_fwd_kernel(const flash_ar
     const char *kg = a.k + b * a.ks[0] + (h / a.group) * a.ks[1];
     const char *vg = a.v + b * a.vs[0] + (h / a.group) * a.vs[1];
     const char *mg = a.mask ? a.mask + b * a.ms[0] : nullptr;
+    const int mask_keep = mg ? a.mask_keep[b] : a.Lk;
 
     // Copy split: thread tid moves chunk tid % CH of rows tid / CH + i·(THREADS / CH).
     const int cr = tid / CH, cc = tid % CH;
@@ -219,8 +221,9 @@ __global__ void __launch_bounds__(FLASH_THREADS) flash_fwd_kernel(const flash_ar
             }
         }
 
-        // Masks: only on tiles past Lk, on the causal diagonal, or with a key mask.
-        if (mg || j0 + BN > a.Lk || (a.causal && j0 + BN - 1 > m0 + off)) {
+        // Masks: only on tiles past Lk (or past the keys the key mask keeps
+        // from the start), or on the causal diagonal.
+        if (j0 + BN > mask_keep || j0 + BN > a.Lk || (a.causal && j0 + BN - 1 > m0 + off)) {
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -397,6 +400,7 @@ bool svg_cuda_flash_attention(svg_cuda_ctx &c, svg_tensor *dst, bool *handled) {
         a.ms[0] = (int64_t)mask->nb[0];
         a.ms[1] = (int64_t)mask->nb[1];
         a.mbits = mask->type == SVG_TYPE_F32 ? 0x7fffffffu : 0xffffffffu;
+        if (!svg_cuda_mask_keep(c, mask, &a.mask_keep)) return false;
     }
     a.H = (int)H;
     a.group = (int)(H / Hkv);

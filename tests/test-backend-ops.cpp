@@ -23,6 +23,8 @@ svg_tensor *T(svg_context *c, enum svg_type t, std::initializer_list<int64_t> ne
 }
 
 // Value of leaf i: ids:<V> → ints in [0, V); "mask" → 0/1 (first key kept);
+// "mask_padded" → per batch b, the keys from Lk − 1 − (131·b mod Lk) on
+// masked (padding at the end, a different length per batch; key 0 kept);
 // "pos" → small integer-ish positions; otherwise uniform [-1, 1).
 std::vector<float> leaf_values(const svg_tensor *t, int i) {
     std::mt19937 rng(1234 + i);
@@ -33,6 +35,9 @@ std::vector<float> leaf_values(const svg_tensor *t, int i) {
         for (float &x : v) x = (float)(rng() % V);
     } else if (name == "mask") {
         for (size_t k = 0; k < v.size(); k++) v[k] = (k % (size_t)t->ne[1]) == 0 ? 1.f : (float)(rng() % 2);
+    } else if (name == "mask_padded") {
+        const size_t Lk = (size_t)t->ne[1];
+        for (size_t k = 0; k < v.size(); k++) v[k] = k % Lk < std::max<size_t>(1, Lk - 1 - (k / Lk * 131) % Lk) ? 1.f : 0.f;
     } else if (name == "kinds") {  // svg_sparse_profile's [B, H, 3]: heads alternate temporal, spatial
         for (size_t k = 0; k < v.size(); k++) v[k] = k % 3 == 0 ? (float)((k / 3 + 1) % 2) : 0.f;
     } else if (name == "pos") {
@@ -386,16 +391,18 @@ std::vector<OpCase> all_cases() {
     c.push_back({"gated_gelu_node_between", [](S *x, E t) {
         svg_tensor *a = svg_gelu(x, svg_scale(x, T(x, t, {2, 37, 96}), 3.f, 0.f));
         return svg_mul(x, a, svg_scale(x, T(x, t, {2, 37, 96}), 0.5f, 0.25f)); }});
-    struct A { int64_t B, H, Hkv, Lq, Lk, D; bool causal, mask, bias, view; };
+    struct A { int64_t B, H, Hkv, Lq, Lk, D; bool causal; const char *mask; bool bias, view; };
     const A att[] = {
-        {1, 2, 2, 77, 77, 64, false, false, false, true},  {2, 4, 2, 37, 130, 128, false, true, false, false},
-        {1, 3, 1, 65, 65, 64, true, false, false, false},  {1, 2, 2, 19, 47, 12, false, false, true, false},
-        {2, 2, 2, 300, 300, 128, false, false, false, true}, {1, 4, 4, 31, 40, 128, true, true, false, false},
+        {1, 2, 2, 77, 77, 64, false, nullptr, false, true},  {2, 4, 2, 37, 130, 128, false, "mask", false, false},
+        {1, 3, 1, 65, 65, 64, true, nullptr, false, false},  {1, 2, 2, 19, 47, 12, false, nullptr, true, false},
+        {2, 2, 2, 300, 300, 128, false, nullptr, false, true}, {1, 4, 4, 31, 40, 128, true, "mask", false, false},
+        // padded keys at the end: whole key tiles kept, then a partial one (HunyuanVideo's text)
+        {2, 2, 2, 200, 400, 128, false, "mask_padded", false, true}, {2, 2, 1, 130, 300, 64, false, "mask_padded", false, true},
     };
     for (const A &a : att) {
         std::string nm = "attention_B" + std::to_string(a.B) + "H" + std::to_string(a.H) + "kv" + std::to_string(a.Hkv) + "_" +
                          std::to_string(a.Lq) + "x" + std::to_string(a.Lk) + "_D" + std::to_string(a.D) + (a.causal ? "_causal" : "") +
-                         (a.mask ? "_mask" : "") + (a.bias ? "_bias" : "") + (a.view ? "_view" : "");
+                         (a.mask ? std::string("_") + a.mask : "") + (a.bias ? "_bias" : "") + (a.view ? "_view" : "");
         c.push_back({nm, [a](S *x, E t) {
             svg_tensor *q, *k, *v;
             if (a.view) {  // the model layout: [B, L, H, D] permuted to [B, H, L, D]
@@ -409,32 +416,33 @@ std::vector<OpCase> all_cases() {
                 v = T(x, t, {a.B, a.Hkv, a.Lk, a.D});
             }
             svg_tensor *bias = a.bias ? T(x, SVG_TYPE_F32, {1, a.H, a.Lq, a.Lk}) : nullptr;
-            svg_tensor *mask = a.mask ? T(x, SVG_TYPE_F32, {a.B, a.Lk}, "mask") : nullptr;
+            svg_tensor *mask = a.mask ? T(x, SVG_TYPE_F32, {a.B, a.Lk}, a.mask) : nullptr;
             return svg_attention(x, q, k, v, bias, mask, 1.0f / std::sqrt((float)a.D), a.causal);
         }});
     }
     // Sparse VideoGen: the band-masked attention (several key tiles of 128,
     // blocks of text queries, partial tiles at the band edges), the layout
     // transform both ways, and profiling
-    struct SP { const char *name; svg_sparse_layout l; int64_t B, H, D; bool mask; };
+    struct SP { const char *name; svg_sparse_layout l; int64_t B, H, D; const char *mask; };
     const SP sp[] = {
-        {"sparse_attention_wan", {0, 5, 60, 0, 1, 100}, 2, 2, 128, false},
-        {"sparse_attention_text_first", {20, 3, 90, 0, 0, 130}, 1, 3, 64, true},
-        {"sparse_attention_text_last", {0, 7, 41, 33, 0, 64}, 1, 2, 128, true},
-        {"sparse_attention_long", {0, 9, 100, 0, 1, 260}, 1, 2, 128, false},
+        {"sparse_attention_wan", {0, 5, 60, 0, 1, 100}, 2, 2, 128, nullptr},
+        {"sparse_attention_text_first", {20, 3, 90, 0, 0, 130}, 1, 3, 64, "mask"},
+        {"sparse_attention_text_last", {0, 7, 41, 33, 0, 64}, 1, 2, 128, "mask"},
+        {"sparse_attention_text_last_padded", {0, 7, 41, 33, 0, 64}, 2, 2, 128, "mask_padded"},
+        {"sparse_attention_long", {0, 9, 100, 0, 1, 260}, 1, 2, 128, nullptr},
     };
     for (const SP &q : sp) {
         c.push_back({q.name, [q](S *x, E t) {
             const int p[4] = {0, 2, 1, 3};
             const int64_t L = q.l.text_before + q.l.frames * q.l.tokens_per_frame + q.l.text_after;
-            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, "mask") : nullptr;
+            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, q.mask) : nullptr;
             return svg_attention_sparse(x, svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p),
                                         svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), m, 1.0f / std::sqrt((float)q.D), &q.l);
         }});
         c.push_back({std::string(q.name) + "_profile", [q](S *x, E t) {
             const int p[4] = {0, 2, 1, 3};
             const int64_t L = q.l.text_before + q.l.frames * q.l.tokens_per_frame + q.l.text_after;
-            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, "mask") : nullptr;
+            svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, q.mask) : nullptr;
             return svg_sparse_profile(x, svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p),
                                       svg_permute(x, T(x, t, {q.B, L, q.H, q.D}), p), m, 1.0f / std::sqrt((float)q.D), &q.l, 16, 3);
         }});
@@ -566,12 +574,13 @@ TEST(BackendFusion, GatedActivationSkipsTheIntermediate) {
 // tokens per frame; bands that cut key tiles.
 TEST(SparseVideoGen, CudaMatchesMaskedDenseWithin3e3) {
     SVG_NEED_CUDA();
-    struct SV { svg_sparse_layout l; int64_t B, H, D; bool mask; };
+    struct SV { svg_sparse_layout l; int64_t B, H, D; const char *mask; };
     const SV cases[] = {
-        {{0, 5, 97, 0, 1, 150}, 2, 3, 128, false},
-        {{20, 3, 90, 0, 0, 130}, 1, 3, 64, true},
-        {{0, 7, 41, 33, 0, 64}, 2, 2, 128, true},
-        {{0, 9, 100, 0, 1, 260}, 1, 3, 128, false},
+        {{0, 5, 97, 0, 1, 150}, 2, 3, 128, nullptr},
+        {{20, 3, 90, 0, 0, 130}, 1, 3, 64, "mask"},
+        {{0, 7, 41, 33, 0, 64}, 2, 2, 128, "mask"},
+        {{0, 7, 41, 33, 0, 64}, 2, 2, 128, "mask_padded"},
+        {{0, 9, 100, 0, 1, 260}, 1, 3, 128, nullptr},
     };
     for (const SV &q : cases)
         for (enum svg_type act : {SVG_TYPE_BF16, SVG_TYPE_F16}) {
@@ -580,7 +589,7 @@ TEST(SparseVideoGen, CudaMatchesMaskedDenseWithin3e3) {
                                 const int64_t L = q.l.text_before + q.l.frames * q.l.tokens_per_frame + q.l.text_after;
                                 svg_tensor *kinds = T(x, SVG_TYPE_F32, {q.B, q.H, 3}, "kinds");
                                 auto moved = [&](svg_tensor *v) { return svg_permute(x, svg_sparse_permute(x, v, kinds, &q.l, false), p); };
-                                svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, "mask") : nullptr;
+                                svg_tensor *m = q.mask ? T(x, SVG_TYPE_F32, {q.B, L}, q.mask) : nullptr;
                                 svg_tensor *o = svg_attention_sparse(x, moved(T(x, t, {q.B, L, q.H, q.D})), moved(T(x, t, {q.B, L, q.H, q.D})),
                                                                      moved(T(x, t, {q.B, L, q.H, q.D})), m, 1.0f / std::sqrt((float)q.D), &q.l);
                                 return svg_sparse_permute(x, o, kinds, &q.l, true);
