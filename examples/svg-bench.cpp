@@ -17,6 +17,7 @@
 // computes per sample and reports the time per compute: the launch and sync
 // costs overlap with the GPU work, as in CUDA-event timing.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "models/cogvideox-pipeline.h"
@@ -41,32 +43,49 @@ struct Case {
 };
 
 // Fill a tensor with standard normal values (quantized: through the type's
-// quantizer) in chunks, from a fast xorshift generator and Box-Muller — the
-// distribution of torch.randn, which bench/torch_bench.py times on (kernel
-// timings depend on the data: the tensor cores draw more power on wider
-// value spreads).
+// quantizer), the distribution of torch.randn, which bench/torch_bench.py
+// times on (kernel timings depend on the data: the tensor cores draw more
+// power on wider value spreads). Chunks of 2^22 values, each from its own
+// xorshift stream and Box-Muller, are made on every hardware thread: a
+// real-size attention input is 10^9 values.
 bool fill(svg_tensor *t, uint64_t seed) {
     const svg_type_traits *tr = svg_type_traits_of(t->type);
-    const int64_t n = svg_nelements(t);
-    const int64_t chunk = 1 << 22;
-    std::vector<float> f((size_t)std::min(n, chunk));
-    std::vector<char> raw(svg_row_size(t->type, (int64_t)f.size()));
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (int64_t off = 0; off < n; off += chunk) {
-        const int64_t len = std::min(chunk, n - off);
-        auto uniform = [&s] {  // (0, 1]
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            return ((s >> 40) + 1) * (1.0 / 16777216.0);
+    const int64_t n = svg_nelements(t), chunk = 1 << 22, n_chunks = (n + chunk - 1) / chunk;
+    const int64_t chunk_bytes = (int64_t)svg_row_size(t->type, chunk);
+    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(n_chunks, std::thread::hardware_concurrency()));
+    std::atomic<int64_t> next{0};
+    std::atomic<bool> ok{true};
+    // chunks of one round go to the device together: raw holds n_threads of them
+    std::vector<char> raw((size_t)(chunk_bytes * n_threads));
+    for (int64_t round = 0; round < n_chunks && ok; round += n_threads) {
+        const int64_t last = std::min(n_chunks, round + n_threads);
+        next = round;
+        auto work = [&] {
+            std::vector<float> f((size_t)chunk);
+            for (int64_t c; (c = next.fetch_add(1)) < last;) {
+                const int64_t off = c * chunk, len = std::min(chunk, n - off);
+                uint64_t s = (seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)c * 0xD1B54A32D192ED03ull);
+                if (!s) s = 1;
+                auto uniform = [&s] {  // (0, 1]
+                    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                    return ((s >> 40) + 1) * (1.0 / 16777216.0);
+                };
+                for (int64_t i = 0; i < len; i += 2) {
+                    const double r = std::sqrt(-2.0 * std::log(uniform())), a = 6.283185307179586 * uniform();
+                    f[(size_t)i] = (float)(r * std::cos(a));
+                    if (i + 1 < len) f[(size_t)i + 1] = (float)(r * std::sin(a));
+                }
+                tr->from_float(f.data(), raw.data() + (c - round) * chunk_bytes, len);
+            }
         };
-        for (int64_t i = 0; i < len; i += 2) {
-            const double r = std::sqrt(-2.0 * std::log(uniform())), a = 6.283185307179586 * uniform();
-            f[(size_t)i] = (float)(r * std::cos(a));
-            if (i + 1 < len) f[(size_t)i + 1] = (float)(r * std::sin(a));
-        }
-        tr->from_float(f.data(), raw.data(), len);
-        if (!svg_tensor_set(t, raw.data(), svg_row_size(t->type, off), svg_row_size(t->type, len))) return false;
+        std::vector<std::thread> threads;
+        for (int i = 1; i < n_threads; i++) threads.emplace_back(work);
+        work();
+        for (std::thread &th : threads) th.join();
+        const int64_t off = round * chunk, len = std::min(n, last * chunk) - off;
+        ok = svg_tensor_set(t, raw.data(), svg_row_size(t->type, off), svg_row_size(t->type, len));
     }
-    return true;
+    return ok;
 }
 
 svg_tensor *T(svg_context *c, enum svg_type t, std::initializer_list<int64_t> ne) {
