@@ -428,26 +428,20 @@ uint64_t fnv1a(const std::string &s) {
     return h;
 }
 
-// N(mean, std²) values for tensor `name`. Each chunk has its own stream
-// seeded by (seed, name, chunk), so the values depend on neither the thread
-// count nor the order tensors are written in.
-std::vector<float> random_values(uint64_t seed, const std::string &name, int64_t n, float mean, float std,
-                                 int n_threads) {
-    std::vector<float> out((size_t)n);
-    const uint64_t base = seed ^ fnv1a(name);
-    parallel_for((n + k_chunk - 1) / k_chunk, n_threads, [&](int64_t c) {
-        uint64_t s = base + (uint64_t)c * 0xD1B54A32D192ED03ull;
-        const int64_t b = c * k_chunk, e = std::min(n, b + k_chunk);
-        // Box-Muller: two values per pair of uniforms
-        for (int64_t i = b; i < e; i += 2) {
-            const double u1 = ((splitmix64(&s) >> 11) + 1) * 0x1.0p-53;  // (0, 1]
-            const double u2 = (splitmix64(&s) >> 11) * 0x1.0p-53;
-            const double r = std * std::sqrt(-2 * std::log(u1)), th = 2 * M_PI * u2;
-            out[i] = (float)(mean + r * std::cos(th));
-            if (i + 1 < e) out[i + 1] = (float)(mean + r * std::sin(th));
-        }
-    });
-    return out;
+// N(mean, std²) values of chunk c (elements [c·k_chunk, +len)) of tensor
+// `name`. Each chunk has its own stream seeded by (seed, name, chunk), so the
+// values depend on neither the thread count nor the order tensors are
+// written in.
+void random_chunk(uint64_t seed, const std::string &name, int64_t c, int64_t len, float mean, float std, float *out) {
+    uint64_t s = (seed ^ fnv1a(name)) + (uint64_t)c * 0xD1B54A32D192ED03ull;
+    // Box-Muller: two values per pair of uniforms
+    for (int64_t i = 0; i < len; i += 2) {
+        const double u1 = ((splitmix64(&s) >> 11) + 1) * 0x1.0p-53;  // (0, 1]
+        const double u2 = (splitmix64(&s) >> 11) * 0x1.0p-53;
+        const double r = std * std::sqrt(-2 * std::log(u1)), th = 2 * M_PI * u2;
+        out[i] = (float)(mean + r * std::cos(th));
+        if (i + 1 < len) out[i + 1] = (float)(mean + r * std::sin(th));
+    }
 }
 
 // Tell the kernel a range of a mapped checkpoint will not be read again, so
@@ -480,8 +474,17 @@ bool fill_param(void *user, void *dst, size_t size) {
     std::vector<float> values;
     if (job.opt->random) {
         // small values everywhere so nothing is degenerate; norm scales near 1
-        // so activations keep their size through the network
-        values = random_values(job.opt->seed ^ fnv1a(c.name), p.name, n, p.kind == SVG_PARAM_NORM ? 1.f : 0.f, 0.02f, job.n_threads);
+        // so activations keep their size through the network. Made and
+        // converted chunk by chunk on every thread: a 13B model is 10^10 values.
+        const svg_type_traits *tr = svg_type_traits_of(job.type);
+        const float mean = p.kind == SVG_PARAM_NORM ? 1.f : 0.f;
+        parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
+            const int64_t b = ch * k_chunk, len = std::min(n, b + k_chunk) - b;
+            std::vector<float> f((size_t)len);
+            random_chunk(job.opt->seed ^ fnv1a(c.name), p.name, ch, len, mean, 0.02f, f.data());
+            tr->from_float(f.data(), (uint8_t *)dst + b / tr->block_size * tr->type_size, len);
+        });
+        return true;
     } else if (c.pieces[job.i].size() > 1 || c.ck->nelements(c.pieces[job.i][0].src) != n) {
         // rows stacked in other tensors: each piece's rows copied into place,
         // as stored where the pieces already have the type (quantized rows are
