@@ -423,6 +423,10 @@ void svg_backend_cpu_set_threads(struct svg_backend *be, int n_threads);
    when the last of its buffers is freed. */
 void svg_backend_free(struct svg_backend *be);
 const char *svg_backend_name(const struct svg_backend *be);
+/* The name plus what timings depend on: CPU threads; GPU, compute
+ * capability, SMs and their maximum clock, memory, CUDA driver and runtime.
+ * Valid until the calling thread's next call. */
+const char *svg_backend_description(const struct svg_backend *be);
 bool svg_backend_supports_op(struct svg_backend *be, const struct svg_tensor *node);
 bool svg_backend_graph_compute(struct svg_backend *be, struct svg_graph *g);
 /* wait for queued work (no-op on CPU) */
@@ -656,6 +660,7 @@ struct svg_model_params svg_model_default_params(void);
 struct svg_model *svg_model_load(const char *path, const struct svg_model_params *params);
 void svg_model_free(struct svg_model *m);
 const char *svg_model_backend_name(const struct svg_model *m); /* "CPU", "CUDA0 (…)" */
+const char *svg_model_backend_description(const struct svg_model *m); /* svg_backend_description of its backend */
 bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-video model: needs a first frame */
 
 /* Flow-matching models (Wan): UniPC, Euler. DDPM models (CogVideoX): DDIM, DPM. */

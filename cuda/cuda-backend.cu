@@ -210,7 +210,7 @@ struct step_profile {
 
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
-    std::string label;
+    std::string label, details;  // details: what svg_backend_description adds
     size_t in_use = 0, peak = 0;
     // pinned staging for host → device copies
     void *pinned = nullptr;
@@ -241,6 +241,7 @@ struct cuda_backend : svg_backend {
         if (c.stream) cudaStreamDestroy(c.stream);
     }
     const char *name() const override { return label.c_str(); }
+    std::string description() const override { return label + ", " + details; }
     size_t alignment() const override { return 256; }
 
     svg_buffer *alloc_buffer(size_t size) override {
@@ -483,6 +484,17 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     be->label = std::string("CUDA") + std::to_string(device) + " (" + prop.name + ")";
     if (be->c.cc_major != prop.major || be->c.cc_minor != prop.minor)
         be->label += " as sm_" + std::to_string(be->c.cc_major * 10 + be->c.cc_minor);
+    int driver = 0, runtime = 0, clock_khz = 0, mem_khz = 0;
+    cudaDriverGetVersion(&driver);
+    cudaRuntimeGetVersion(&runtime);
+    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device);
+    cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device);
+    cudaGetLastError();
+    char d[256];
+    snprintf(d, sizeof d, "sm_%d%d, %d SMs up to %d MHz, %.1f GiB at %d MHz, CUDA driver %d.%d, runtime %d.%d", prop.major, prop.minor,
+             prop.multiProcessorCount, clock_khz / 1000, prop.totalGlobalMem / 1073741824.0, mem_khz / 1000, driver / 1000,
+             driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
+    be->details = d;
     return be;
 }
 

@@ -411,6 +411,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!model.empty()) {
+        printf("backend: %s\n", svg_backend_description(be));
         dit_sparse_attention sparse;
         sparse.enabled = true;
         sparse.density = svg_density;
@@ -419,7 +420,7 @@ int main(int argc, char **argv) {
         svg_backend_free(be);
         return rc;
     }
-    printf("backend: %s%s\n%-72s %10s %12s\n", svg_backend_name(be), batch > 1 ? (", " + std::to_string(batch) + " computes per sample").c_str() : "",
+    printf("backend: %s%s\n%-72s %10s %12s\n", svg_backend_description(be), batch > 1 ? (", " + std::to_string(batch) + " computes per sample").c_str() : "",
            "op", "ms", "rate");
     int failures = 0;
     for (const Case &cs : cases()) {

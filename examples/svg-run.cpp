@@ -240,7 +240,7 @@ int main(int argc, char **argv) {
         return fail("this is an image-to-video model: give --image first_frame.png");
     }
     if (!o.quiet) fprintf(stderr, "svg-run: %s on %s, %dx%d, %d frames, %d steps, cfg %.1f, seed %llu\n", o.model.c_str(),
-                          svg_model_backend_name(m.get()), p.width, p.height, p.frames, p.steps, p.cfg, (unsigned long long)p.seed);
+                          svg_model_backend_description(m.get()), p.width, p.height, p.frames, p.steps, p.cfg, (unsigned long long)p.seed);
 
     std::vector<uint8_t> rgb(svg_gen_output_size(&p));
     progress_state ps{&o, m.get()};
@@ -314,9 +314,10 @@ int main(int argc, char **argv) {
             extra += "]";
         }
         printf("{\"output\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %d, \"steps\": %d, \"seed\": %llu, \"backend\": \"%s\", "
-               "\"svg\": %s, \"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, "
+               "\"device\": \"%s\", \"svg\": %s, \"text_encode_s\": %.3f, \"image_encode_s\": %.3f, \"denoise_s\": %.3f, \"decode_s\": %.3f, \"total_s\": %.3f, "
                "\"peak_device_gib\": %.3f, \"peak_host_gib\": %.3f%s}\n",
-               o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()), p.svg ? "true" : "false",
+               o.out.c_str(), W, H, F, p.steps, (unsigned long long)p.seed, svg_model_backend_name(m.get()),
+               svg_model_backend_description(m.get()), p.svg ? "true" : "false",
                st.text_encode_s, st.image_encode_s, st.denoise_s, st.decode_s, total, peak_gib, host_gib, extra.c_str());
     }
     if (!o.quiet)

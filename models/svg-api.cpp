@@ -253,6 +253,7 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
 void svg_model_free(svg_model *m) { delete m; }
 
 const char *svg_model_backend_name(const svg_model *m) { return m ? svg_backend_name(m->be) : "?"; }
+const char *svg_model_backend_description(const svg_model *m) { return m ? svg_backend_description(m->be) : "?"; }
 
 bool svg_model_is_i2v(const svg_model *m) { return m && m->i2v; }
 

@@ -14,6 +14,11 @@ void svg_backend_free(struct svg_backend *be) {
     if (be) be->release();
 }
 const char *svg_backend_name(const struct svg_backend *be) { return be->name(); }
+const char *svg_backend_description(const struct svg_backend *be) {
+    thread_local std::string d;
+    d = be->description();
+    return d.c_str();
+}
 bool svg_backend_supports_op(struct svg_backend *be, const struct svg_tensor *n) { return be->supports_op(n); }
 bool svg_backend_graph_compute(struct svg_backend *be, struct svg_graph *g) {
     svg_clear_error();

@@ -58,6 +58,8 @@ struct svg_backend {
     // alive until the last of them is freed
     virtual void release() { delete this; }
     virtual const char *name() const = 0;
+    // name plus what a timing depends on (threads; GPU, clocks, driver)
+    virtual std::string description() const { return name(); }
     virtual svg_buffer *alloc_buffer(size_t size) = 0;
     virtual size_t alignment() const = 0;
     virtual bool supports_op(const svg_tensor *node) const = 0;

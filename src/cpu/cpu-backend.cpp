@@ -143,6 +143,7 @@ struct cpu_backend : svg_backend {
         pool.reset(new svg_cpu_pool(n));
     }
     const char *name() const override { return "CPU"; }
+    std::string description() const override { return "CPU, " + std::to_string(pool->workers.size() + 1) + " threads"; }
     size_t alignment() const override { return 64; }
     svg_buffer *alloc_buffer(size_t size) override {
         void *p = nullptr;
