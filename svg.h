@@ -440,6 +440,12 @@ struct svg_backend *svg_backend_cuda_new(int device);
 /* Peak device memory held by this backend since creation, bytes: its buffers
    at their peak plus its kernels' scratch and GEMM workspace. */
 size_t svg_backend_cuda_peak_memory(struct svg_backend *be);
+/* Cap on the device memory this backend holds at once (buffers, kernel
+ * scratch, GEMM workspace), bytes; 0: none. An allocation past it fails with
+ * an error naming the budget. False when be is not a CUDA backend. */
+bool svg_backend_cuda_set_memory_limit(struct svg_backend *be, size_t bytes);
+/* Free and total memory of a CUDA device (cudaMemGetInfo); false without one. */
+bool svg_cuda_memory_info(int device, size_t *free_bytes, size_t *total_bytes);
 
 struct svg_buffer *svg_backend_alloc_buffer(struct svg_backend *be, size_t size);
 void svg_buffer_free(struct svg_buffer *buf);
@@ -649,6 +655,9 @@ struct svg_model_params {
     int n_threads;                   /* CPU threads; <= 0: every hardware thread */
     const char *text_encoder_device; /* NULL: the backend; "cpu": the text encoder on the CPU (GPU holds the transformer) */
     bool vae_tiling;                 /* decode in spatial tiles of 256 px (less memory); CogVideoX and HunyuanVideo always do */
+    double vram_budget_gib;          /* CUDA: device memory the model may hold at once, GiB; 0: the card's free
+                                      * memory at load. Planned per stage before any work (svg_model_memory_plan)
+                                      * and never exceeded: past it an allocation fails with an error */
 };
 struct svg_model_params svg_model_default_params(void);
 
@@ -662,6 +671,13 @@ void svg_model_free(struct svg_model *m);
 const char *svg_model_backend_name(const struct svg_model *m); /* "CPU", "CUDA0 (…)" */
 const char *svg_model_backend_description(const struct svg_model *m); /* svg_backend_description of its backend */
 bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-video model: needs a first frame */
+/* The memory plan svg_generate follows for p, one line per stage: where each
+ * component runs and its weights against the VRAM budget (a text encoder
+ * that does not fit runs on the CPU; under 24 GiB Wan's VAE decodes in
+ * tiles). Weights are not streamed yet: a stage whose weights alone exceed
+ * the budget is an error naming them, and svg_generate fails with it before
+ * any work. NULL + svg_last_error() then. Valid until the next call on m. */
+const char *svg_model_memory_plan(struct svg_model *m, const struct svg_gen_params *p);
 
 /* Flow-matching models (Wan): UniPC, Euler. DDPM models (CogVideoX): DDIM, DPM. */
 enum svg_sampler { SVG_SAMPLER_UNIPC = 0, SVG_SAMPLER_EULER = 1, SVG_SAMPLER_DDIM = 2, SVG_SAMPLER_DPM = 3 };

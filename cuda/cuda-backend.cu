@@ -20,6 +20,9 @@
 
 bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
     if (bytes <= scratch_size) return true;
+    if (mem_limit && *buffers_in_use + gemm_workspace_size + bytes > mem_limit)
+        return svg_err(false, "CUDA: the VRAM budget of %.2f GiB is exceeded: %.2f GiB of kernel scratch on %.2f GiB in use",
+                       mem_limit / 1073741824.0, bytes / 1073741824.0, (*buffers_in_use + gemm_workspace_size) / 1073741824.0);
     if (scratch) {
         SVG_CUDA_CHECK(cudaStreamSynchronize(stream));
         SVG_CUDA_CHECK(cudaFree(scratch));
@@ -246,6 +249,10 @@ struct cuda_backend : svg_backend {
 
     svg_buffer *alloc_buffer(size_t size) override {
         cudaSetDevice(c.device);
+        const size_t held = in_use + c.scratch_size + c.gemm_workspace_size;
+        if (c.mem_limit && held + size > c.mem_limit)
+            return svg_err<svg_buffer *>(nullptr, "%s: the VRAM budget of %.2f GiB is exceeded: %.2f GiB more on %.2f GiB in use",
+                                         label.c_str(), c.mem_limit / 1073741824.0, size / 1073741824.0, held / 1073741824.0);
         void *p = nullptr;
         if (cudaMalloc(&p, std::max<size_t>(size, 256)) != cudaSuccess) {
             cudaGetLastError();
@@ -496,6 +503,25 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
              driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
     be->details = d;
     return be;
+}
+
+extern "C" bool svg_backend_cuda_set_memory_limit(struct svg_backend *be, size_t bytes) {
+    cuda_backend *cb = dynamic_cast<cuda_backend *>(be);
+    if (!cb) return svg_err(false, "a memory limit needs the CUDA backend");
+    cb->c.mem_limit = bytes;
+    cb->c.buffers_in_use = &cb->in_use;
+    return true;
+}
+
+extern "C" bool svg_cuda_memory_info(int device, size_t *free_bytes, size_t *total_bytes) {
+    size_t f = 0, t = 0;
+    if (cudaSetDevice(device) != cudaSuccess || cudaMemGetInfo(&f, &t) != cudaSuccess) {
+        cudaGetLastError();
+        return svg_err(false, "CUDA device %d: no memory information", device);
+    }
+    if (free_bytes) *free_bytes = f;
+    if (total_bytes) *total_bytes = t;
+    return true;
 }
 
 extern "C" size_t svg_backend_cuda_peak_memory(struct svg_backend *be) {

@@ -45,6 +45,10 @@ struct svg_cuda_ctx {
     int max_threads_sm = 2048;  // resident threads per SM (2048 on sm_80/90, 1536 on sm_86/89)
     int cc_major = 0, cc_minor = 0;  // compute capability (selects kernel paths)
     size_t smem_optin = 0;
+    // svg_backend_cuda_set_memory_limit: the cap (0: none) and the backend's
+    // buffers in use, which scratch growth counts against it
+    size_t mem_limit = 0;
+    const size_t *buffers_in_use = nullptr;
     // scratch reused across ops within a graph (grows, never shrinks)
     void *scratch = nullptr;
     size_t scratch_size = 0;

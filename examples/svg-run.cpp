@@ -30,9 +30,10 @@ struct options {
     // 0 (cfg, shift: negative / 0): the model's defaults from its metadata
     int width = 0, height = 0, frames = 0, steps = 0, fps = 0, threads = 0;
     float cfg = -1.f, embedded_cfg = -1.f, shift = 0.0f;
+    double vram_budget = 0;  // GiB; 0: the card's free memory
     uint64_t seed = 42;
     std::string sampler, backend = "auto", dtype, text_encoder_device;
-    bool quiet = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
+    bool quiet = false, verbose = false, json = false, vae_tiling = false, compare_dense = false, svg_stats = false;
     // Sparse VideoGen (negative: the API's defaults)
     int svg = -1, svg_rows = -1;
     float svg_density = -1.f, svg_dense_steps = -1.f, svg_dense_layers = -1.f;
@@ -58,6 +59,8 @@ const char *k_usage =
     "      --dtype bf16|f16|f32  activations on CUDA (default bf16; the CPU computes in f32)\n"
     "      --text-encoder-device cpu   run the text encoder on the CPU\n"
     "      --vae-tiling       decode in spatial tiles (less memory)\n"
+    "      --vram-budget GiB  device memory the run may hold (default: the card's free memory); each stage is\n"
+    "                         planned against it before any work (-v prints the plan)\n"
     "      --svg / --no-svg   Sparse VideoGen attention (default: the model's, on for every family)\n"
     "      --svg-density D    share of attention computed (default 0.3)\n"
     "      --svg-rows N       query rows profiled per head (default 64)\n"
@@ -70,6 +73,7 @@ const char *k_usage =
     "  -t, --threads N        CPU threads\n"
     "      --fps N            frames per second of the file (default: the model's, 16)\n"
     "  -q, --quiet            no progress output\n"
+    "  -v, --verbose          print the memory plan\n"
     "      --json             print the summary as JSON on stdout\n";
 
 int fail(const std::string &msg) {
@@ -115,6 +119,8 @@ bool parse(int argc, char **argv, options *o, std::string *err) {
         else if (a == "--dtype") ok = val(&o->dtype);
         else if (a == "--text-encoder-device") ok = val(&o->text_encoder_device);
         else if (a == "--vae-tiling") o->vae_tiling = true;
+        else if (a == "--vram-budget") ok = num(&o->vram_budget, 0.01, 1e5);
+        else if (a == "-v" || a == "--verbose") o->verbose = true;
         else if (a == "--compare-dense") o->compare_dense = true;
         else if (a == "--svg-stats") o->svg_stats = true;
         else if (a == "--svg") o->svg = 1;
@@ -204,6 +210,7 @@ int main(int argc, char **argv) {
     mp.n_threads = o.threads;
     mp.text_encoder_device = o.text_encoder_device.empty() ? nullptr : o.text_encoder_device.c_str();
     mp.vae_tiling = o.vae_tiling;
+    mp.vram_budget_gib = o.vram_budget;
     std::unique_ptr<svg_model, decltype(&svg_model_free)> m(svg_model_load(o.model.c_str(), &mp), svg_model_free);
     if (!m) return fail(svg_last_error());
     if (o.backend == "auto" && svg_cuda_device_count() == 0 && !o.quiet) fprintf(stderr, "svg-run: no CUDA device, running on the CPU\n");
@@ -245,6 +252,10 @@ int main(int argc, char **argv) {
     std::vector<uint8_t> rgb(svg_gen_output_size(&p));
     progress_state ps{&o, m.get()};
     if (rgb.empty()) return fail(svg_last_error());
+    // the plan svg_generate checks again: a budget it cannot meet fails here, before any work
+    const char *plan = svg_model_memory_plan(m.get(), &p);
+    if (!plan) return fail(svg_last_error());
+    if (o.verbose && !o.quiet) fprintf(stderr, "svg-run: memory plan\n%s", plan);
     // --compare-dense: the dense render first (same seed), then the sparse one
     std::vector<uint8_t> dense_rgb;
     svg_gen_stats dense_st{};

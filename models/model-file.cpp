@@ -122,9 +122,26 @@ bool svg_component_weights::has_shape(const std::string &name, const std::vector
     return svg_err(false, "%s is %s, the config says %s]", name.c_str(), svg_shape_string(t).c_str(), w.c_str());
 }
 
-bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_backend *be, svg_component_weights *out) {
+namespace {
+
+// The prefix of a component's tensors in this file: its svg.<component>.tensor_prefix, else the default.
+std::string file_prefix(const svg_gguf *f, const char *component) {
     const char *pfx = svg_gguf_get_string(f, ("svg." + std::string(component) + ".tensor_prefix").c_str());
-    const std::string prefix = pfx ? pfx : svg_component_tensor_prefix(component);
+    return pfx ? pfx : svg_component_tensor_prefix(component);
+}
+
+}  // namespace
+
+size_t svg_component_bytes(const svg_gguf *f, const char *component) {
+    const std::string prefix = file_prefix(f, component);
+    size_t n = 0;
+    for (int64_t i = 0; i < svg_gguf_n_tensors(f); i++)
+        if (strncmp(svg_gguf_tensor_name(f, i), prefix.c_str(), prefix.size()) == 0) n += svg_gguf_tensor_nbytes(f, i);
+    return n;
+}
+
+bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_backend *be, svg_component_weights *out) {
+    const std::string prefix = file_prefix(f, component);
     out->ctx = svg_context_new(true);
     std::vector<int64_t> idx;
     for (int64_t i = 0; i < svg_gguf_n_tensors(f); i++) {

@@ -66,6 +66,9 @@ struct svg_component_weights {
     bool has_shape(const std::string &name, const std::vector<int64_t> &want) const;
 };
 
+// Bytes of a component's weights in f (0 when it has none).
+size_t svg_component_bytes(const svg_gguf *f, const char *component);
+
 // Load every "<component>." tensor of f into one buffer of be.
 bool svg_component_weights_load(const svg_gguf *f, const char *component, svg_backend *be,
                                 svg_component_weights *out);

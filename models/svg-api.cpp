@@ -30,6 +30,10 @@ struct svg_model {
     svg_gguf *f = nullptr;
     svg_backend *be = nullptr;
     bool te_on_cpu = false;  // text encoder on a CPU backend of its own
+    bool te_on_cpu_asked = false;  // by the caller (else the plan decides)
+    size_t vram_budget = 0;  // CUDA: bytes the backend may hold (0: CPU backend)
+    double vram_budget_asked = 0;  // svg_model_params.vram_budget_gib
+    std::string plan;        // svg_model_memory_plan's text
     int n_threads = 0;
     bool vae_tiling = false;
     enum svg_type act = SVG_TYPE_F32;
@@ -126,6 +130,7 @@ svg_model_params svg_model_default_params(void) {
     p.n_threads = 0;
     p.text_encoder_device = nullptr;
     p.vae_tiling = false;
+    p.vram_budget_gib = 0.0;
     return p;
 }
 
@@ -137,6 +142,8 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
         return svg_err<svg_model *>(nullptr, "backend must be cuda, cpu or auto, got '%s'", backend.c_str());
     const std::string te_dev = p.text_encoder_device ? p.text_encoder_device : "";
     if (!te_dev.empty() && te_dev != "cpu") return svg_err<svg_model *>(nullptr, "the text encoder device must be cpu, got '%s'", te_dev.c_str());
+    if (!(p.vram_budget_gib >= 0 && p.vram_budget_gib < 1e6))
+        return svg_err<svg_model *>(nullptr, "the VRAM budget must be a size in GiB (0: the card's free memory), got %g", p.vram_budget_gib);
 
     std::unique_ptr<svg_model> m(new svg_model);
     m->f = svg_gguf_open(path);
@@ -238,7 +245,14 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
     }
     if (!m->be) return nullptr;
     m->n_threads = p.n_threads;
-    m->te_on_cpu = te_dev == "cpu" && cuda;
+    m->te_on_cpu = m->te_on_cpu_asked = te_dev == "cpu" && cuda;
+    m->vram_budget_asked = p.vram_budget_gib;
+    if (cuda) {
+        size_t free_b = 0;
+        if (!svg_cuda_memory_info(0, &free_b, nullptr)) return nullptr;
+        m->vram_budget = p.vram_budget_gib > 0 ? (size_t)(p.vram_budget_gib * 1073741824.0) : free_b;
+        if (!svg_backend_cuda_set_memory_limit(m->be, m->vram_budget)) return nullptr;
+    }
     m->vae_tiling = p.vae_tiling;
     if (cuda) {
         const std::string d = p.dtype ? p.dtype : "bf16";
@@ -629,9 +643,64 @@ bool generate_hunyuan(run &r, vae_tensor *video) {
                         [&](const vae_progress &prog) { return hunyuan_decode_latents(vae, be, in.latents, in.latent_shape, video, prog); });
 }
 
+double gib(size_t b) { return b / 1073741824.0; }
+
+// "1.23 GiB", or MiB under one GiB
+std::string size_str(size_t b) {
+    char s[32];
+    if (b >= ((size_t)1 << 30)) snprintf(s, sizeof s, "%.2f GiB", gib(b));
+    else snprintf(s, sizeof s, "%.1f MiB", b / 1048576.0);
+    return s;
+}
+
+// The memory plan for p (svg_model_memory_plan): per stage, where its
+// components run and their weights against the budget; the text encoders
+// go to the CPU when they do not fit, Wan's VAE decodes in tiles under 24
+// GiB. Components are loaded one stage at a time (and Llama before CLIP),
+// so a stage needs its largest component, plus activations the plan does
+// not estimate yet. False with an error when a stage's weights alone do
+// not fit.
+bool plan_memory(svg_model *m, const svg_gen_params *p) {
+    const size_t budget = m->vram_budget;
+    const std::string where = budget ? "the GPU" : "the CPU";
+    std::string plan = budget ? "VRAM budget " + size_str(budget) + "\n"
+                              : m->vram_budget_asked > 0 ? "no VRAM budget on the CPU backend (--vram-budget is for CUDA)\n" : "";
+    auto fits = [&](size_t bytes) { return !budget || bytes < budget; };
+    auto too_big = [&](const char *what, size_t bytes, const char *advice) {
+        return svg_err(false, "%s weights need %s, more than the VRAM budget of %s (weights are not streamed yet)%s", what,
+                       size_str(bytes).c_str(), size_str(budget).c_str(), advice);
+    };
+    size_t te = svg_component_bytes(m->f, "text_encoder");
+    if (m->arch == "hunyuan") te = std::max(te, svg_component_bytes(m->f, "text_encoder_2"));
+    m->te_on_cpu = m->te_on_cpu_asked || !fits(te);
+    plan += std::string(m->arch == "hunyuan" ? "text encoders (Llama, then CLIP): " : "text encoder: ") + size_str(te) + " of weights on " +
+            (m->te_on_cpu ? "the CPU" : where) + (m->te_on_cpu && !m->te_on_cpu_asked ? " (they do not fit the budget)" : "") + "\n";
+    if (p && p->image && m->arch == "wan") {
+        const size_t ie = svg_component_bytes(m->f, "image_encoder");
+        if (!fits(ie)) return too_big("the image encoder's", ie, "");
+        plan += "image encoder: " + size_str(ie) + " of weights on " + where + "\n";
+    }
+    const size_t tr = svg_component_bytes(m->f, "transformer");
+    if (!fits(tr)) return too_big("the transformer's", tr, ": convert with a smaller type (svg-convert --type q4_K_m) or raise --vram-budget");
+    plan += "denoise: transformer " + size_str(tr) + " of weights on " + where +
+            (budget ? ", " + size_str(budget - tr) + " left for activations" : "") + "\n";
+    const size_t vae = svg_component_bytes(m->f, "vae");
+    if (!fits(vae)) return too_big("the VAE's", vae, "");
+    if (m->arch == "wan" && budget && budget < ((size_t)24 << 30)) m->vae_tiling = true;
+    const bool tiled = m->arch != "wan" || m->vae_tiling;
+    plan += "decode: VAE " + size_str(vae) + " of weights on " + where + (tiled ? ", in tiles" : ", whole frames") + "\n";
+    m->plan = plan;
+    return true;
+}
+
 }  // namespace
 
 extern "C" {
+
+const char *svg_model_memory_plan(svg_model *m, const svg_gen_params *p) {
+    if (!m) return svg_err<const char *>(nullptr, "svg_model_memory_plan: no model");
+    return plan_memory(m, p) ? m->plan.c_str() : nullptr;
+}
 
 bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t frames_size, svg_progress_cb cb, void *user) {
     if (!m || !p) return svg_err(false, "svg_generate: no model or parameters");
@@ -655,6 +724,7 @@ bool svg_generate(svg_model *m, const svg_gen_params *p, uint8_t *frames, size_t
         return svg_err(false, "model file lacks: image_encoder (convert the pipeline folder, or add --image-encoder)");
     if (!i2v && m->i2v) return svg_err(false, "this is an image-to-video model: give a first-frame image");
     if (i2v && !m->i2v) return svg_err(false, "a first-frame image was given, but this is a text-to-video model");
+    if (!plan_memory(m, p)) return false;
     progress_hook hook{cb, user};
     run r{m, p, hook, m->stats};
     vae_tensor video;

@@ -226,4 +226,10 @@ extern "C" struct svg_backend *svg_backend_cuda_new(int device) {
     return svg_err<svg_backend *>(nullptr, "CUDA backend not built (configure with nvcc available and -DSVG_CUDA=ON)");
 }
 extern "C" size_t svg_backend_cuda_peak_memory(struct svg_backend *be) { return 0; }
+extern "C" bool svg_backend_cuda_set_memory_limit(struct svg_backend *be, size_t bytes) {
+    return svg_err(false, "a memory limit needs the CUDA backend (not built)");
+}
+extern "C" bool svg_cuda_memory_info(int device, size_t *free_bytes, size_t *total_bytes) {
+    return svg_err(false, "CUDA backend not built");
+}
 #endif

@@ -269,6 +269,65 @@ TEST_F(EmbedApi, RejectsBadRequests) {
     unlink(opt.output.c_str());
 }
 
+// The memory plan names every stage with its component's weights as the
+// file holds them; on the CPU backend there is no budget to plan against.
+TEST_F(EmbedApi, MemoryPlanNamesEveryStage) {
+    svg_gen_params p = small();
+    const char *plan = svg_model_memory_plan(model, &p);
+    ASSERT_NE(plan, nullptr) << svg_last_error();
+    const std::string s = plan;
+    for (const char *want : {"text encoder: ", "denoise: transformer ", "decode: VAE ", "on the CPU"})
+        EXPECT_NE(s.find(want), std::string::npos) << want << " in\n" << s;
+    EXPECT_EQ(s.find("VRAM budget"), std::string::npos) << s;
+    svg_gguf *f = svg_gguf_open(path.c_str());
+    ASSERT_NE(f, nullptr);
+    size_t sum = 0;
+    for (int64_t i = 0; i < svg_gguf_n_tensors(f); i++) sum += svg_gguf_tensor_nbytes(f, i);
+    EXPECT_EQ(svg_component_bytes(f, "transformer") + svg_component_bytes(f, "text_encoder") + svg_component_bytes(f, "vae"), sum);
+    EXPECT_GT(svg_component_bytes(f, "transformer"), 0u);
+    svg_gguf_free(f);
+    EXPECT_EQ(svg_model_memory_plan(nullptr, &p), nullptr);
+    svg_model_params mp = svg_model_default_params();
+    mp.backend = "cpu";
+    mp.vram_budget_gib = -1;
+    EXPECT_EQ(svg_model_load(path.c_str(), &mp), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("VRAM budget"), std::string::npos) << svg_last_error();
+}
+
+// A VRAM budget below the transformer's weights is an error naming them
+// before any work (no progress reported); a budget that holds the run is
+// never exceeded.
+TEST_F(EmbedApi, VramBudgetCuda) {
+    SVG_NEED_CUDA();
+    svg_gguf *f = svg_gguf_open(path.c_str());
+    ASSERT_NE(f, nullptr);
+    const size_t dit = svg_component_bytes(f, "transformer");
+    svg_gguf_free(f);
+    svg_gen_params p = small();
+    std::vector<uint8_t> frames(svg_gen_output_size(&p));
+    svg_model_params mp = svg_model_default_params();
+    mp.backend = "cuda";
+    mp.vram_budget_gib = 0.9 * (double)dit / 1073741824.0;
+    svg_model *m = svg_model_load(path.c_str(), &mp);
+    ASSERT_NE(m, nullptr) << svg_last_error();
+    EXPECT_EQ(svg_model_memory_plan(m, &p), nullptr);
+    EXPECT_NE(std::string(svg_last_error()).find("transformer's weights"), std::string::npos) << svg_last_error();
+    recorder rec;
+    EXPECT_FALSE(svg_generate(m, &p, frames.data(), frames.size(), recorder::cb, &rec));
+    EXPECT_TRUE(rec.events.empty());
+    svg_model_free(m);
+
+    mp.vram_budget_gib = 0.5;
+    m = svg_model_load(path.c_str(), &mp);
+    ASSERT_NE(m, nullptr) << svg_last_error();
+    const char *plan = svg_model_memory_plan(m, &p);
+    ASSERT_NE(plan, nullptr) << svg_last_error();
+    EXPECT_NE(std::string(plan).find("VRAM budget 512.0 MiB"), std::string::npos) << plan;
+    ASSERT_TRUE(svg_generate(m, &p, frames.data(), frames.size(), nullptr, nullptr)) << svg_last_error();
+    EXPECT_LE(svg_model_stats(m)->peak_device_bytes, (size_t)512 << 20);
+    svg_model_free(m);
+}
+
 // Tiled decoding reports one chunk per latent frame and tile.
 TEST_F(EmbedApi, TiledDecodeProgress) {
     svg_model_params mp = svg_model_default_params();

@@ -133,6 +133,17 @@ TEST_F(SvgRun, WritesAVideoReproducibly) {
     for (auto &p : {a, b, c}) unlink(p.c_str());
 }
 
+// -v prints the memory plan (on the CPU: no VRAM budget to plan against)
+TEST_F(SvgRun, VerbosePrintsTheMemoryPlan) {
+    std::string err;
+    const std::string out = tmp("v.avi");
+    const std::string args = " --width 32 --height 32 --frames 9 --steps 1 --backend cpu --vram-budget 4 -v -o " + out;
+    ASSERT_EQ(run(model + " 'a cat'" + args, &err), 0) << err;
+    for (const char *want : {"memory plan", "no VRAM budget on the CPU backend", "text encoder: ", "denoise: transformer ", "decode: VAE "})
+        EXPECT_NE(err.find(want), std::string::npos) << want << " in\n" << err;
+    unlink(out.c_str());
+}
+
 TEST_F(SvgRun, JsonSummary) {
     const std::string out = tmp("j.avi"), js = tmp("j.json");
     ASSERT_EQ(std::system((kBin + "/svg-run " + model + " 'a cat'" + small + "--json -o " + out + " >" + js).c_str()), 0);
@@ -228,6 +239,8 @@ TEST_F(SvgRun, RejectsBadRequests) {
     EXPECT_NE(err.find("/nonexistent.gguf"), std::string::npos) << err;
     EXPECT_EQ(run(model + " 'a cat'" + small + "-o " + tmp("x.gif"), &err), 1);
     EXPECT_NE(err.find("unknown video format"), std::string::npos) << err;
+    EXPECT_EQ(run(model + " 'a cat'" + small + "--vram-budget 0", &err), 2);
+    EXPECT_NE(err.find("bad value '0' for --vram-budget"), std::string::npos) << err;
     // --image needs an image encoder in the file (and an I2V transformer)
     EXPECT_EQ(run(model + " 'a cat'" + small + "--image " + kData + "/goldens/clip_vision/image.png", &err), 1);
     EXPECT_NE(err.find("image_encoder"), std::string::npos) << err;
