@@ -286,7 +286,9 @@ struct svg_tensor *svg_group_norm(struct svg_context *ctx, struct svg_tensor *x,
  * broadcast to a's), bias [N] optional → [..., M, N] = a @ b^T + bias */
 struct svg_tensor *svg_mul_mat(struct svg_context *ctx, struct svg_tensor *a,
                                struct svg_tensor *b);
-/* x [..., K], w [N, K], bias [N] or NULL → [..., N] */
+/* x [..., K], w [N, K], bias [N] or NULL → [..., N]. A quantized w under
+ * bf16/f16 x of many rows (q8_0/q4_0: 2048, k-quants: 64) is cast to x's
+ * type first (one dense GEMM) */
 struct svg_tensor *svg_linear(struct svg_context *ctx, struct svg_tensor *x, struct svg_tensor *w,
                               struct svg_tensor *bias);
 

@@ -308,6 +308,20 @@ T *svg_linear(svg_context *ctx, T *x, T *w, T *bias) {
         x = svg_reshape(ctx, x, 2, ne);
         if (!x) return nullptr;
     }
+    // A quantized weight under 16-bit activations of many rows is cast to
+    // the activations' type first, so the product is a dense tensor-core
+    // GEMM at cuBLAS's speed: the cast is N·K elements, 1/rows of the GEMM's
+    // multiply-adds, and its buffer lives only until the product. q8_0 and
+    // q4_0 have a tensor-core GEMM that reads the blocks in place (at about
+    // half cuBLAS's speed on long inputs, ahead on short ones: text
+    // encoders), the k-quants only a generic one. f32 activations (the CPU)
+    // multiply the blocks directly.
+    const bool in_place_gemm = w->type == SVG_TYPE_Q8_0 || w->type == SVG_TYPE_Q4_0;
+    if (svg_type_traits_of(w->type)->is_quantized && (x->type == SVG_TYPE_BF16 || x->type == SVG_TYPE_F16) &&
+        svg_nelements(x) / x->ne[x->n_dims - 1] >= (in_place_gemm ? 2048 : 64)) {
+        w = svg_cast(ctx, w, x->type);
+        if (!w) return nullptr;
+    }
     T *t = svg_mul_mat(ctx, x, w);
     if (!t) return nullptr;
     if (bias) {

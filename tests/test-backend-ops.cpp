@@ -288,11 +288,16 @@ std::vector<OpCase> all_cases() {
         const std::string wn = svg_type_name(wt);
         c.push_back({"linear_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {2, 37, 96}), T(x, wt, {70, 96}), T(x, t, {70})); }});
         c.push_back({"linear_big_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 300, 512}), T(x, wt, {257, 512}), nullptr); }});
+        // 2048 rows and more: q8_0 / q4_0 weights cast to the activations' type, then a dense GEMM
+        if (wt == SVG_TYPE_Q8_0 || wt == SVG_TYPE_Q4_0)
+            c.push_back({"linear_long_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {2, 1050, 64}), T(x, wt, {40, 64}), T(x, t, {40})); }});
     }
-    // k-quant weights (rows of 256-value blocks): dequantized as the tiles load
+    // k-quant weights (rows of 256-value blocks): under 64 rows dequantized as
+    // the tiles load, from 64 cast to the activations' type for a dense GEMM
     for (E wt : {SVG_TYPE_Q4_K, SVG_TYPE_Q5_K, SVG_TYPE_Q6_K}) {
         const std::string wn = svg_type_name(wt);
         c.push_back({"linear_big_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 300, 512}), T(x, wt, {257, 512}), T(x, t, {257})); }});
+        c.push_back({"linear_short_" + wn, [wt](S *x, E t) { return svg_linear(x, T(x, t, {1, 37, 512}), T(x, wt, {65, 512}), T(x, t, {65})); }});
         c.push_back({"get_rows_" + wn, [wt](S *x, E t) { return svg_get_rows(x, T(x, wt, {20, 512}), T(x, SVG_TYPE_I32, {9}, "ids:20")); }});
         c.push_back({"cast_from_" + wn, [wt](S *x, E t) { return svg_cast(x, T(x, wt, {3, 768}), t); }});
     }

@@ -450,6 +450,37 @@ TEST(MulMat, LinearWeightTypes) {
                 }
 }
 
+// A quantized weight under bf16/f16 activations of many rows (q8_0 / q4_0:
+// 2048, k-quants: 64) is cast to the activations' type (one dense GEMM);
+// shorter or f32 inputs multiply the blocks directly (the graph only: the
+// CPU computes in f32).
+TEST(MulMat, LinearCastsQuantizedWeightsForLongInputs) {
+    Ctx ctx;
+    auto weight_of = [&](svg_type xt, int64_t rows, svg_type wt) {
+        svg_tensor *w = new_t(ctx, wt, {64, 256});
+        svg_tensor *y = svg_linear(ctx, new_t(ctx, xt, {1, rows, 256}), w, nullptr);
+        EXPECT_NE(y, nullptr) << svg_last_error();
+        const svg_tensor *used = y ? y->src[1] : nullptr;
+        return std::make_pair(w, used);
+    };
+    for (svg_type wt : {SVG_TYPE_Q8_0, SVG_TYPE_Q4_0, SVG_TYPE_Q4_K, SVG_TYPE_Q5_K, SVG_TYPE_Q6_K})
+        for (svg_type xt : {SVG_TYPE_BF16, SVG_TYPE_F16}) {
+            SCOPED_TRACE(std::string(svg_type_name(wt)) + " under " + svg_type_name(xt));
+            const int64_t rows = wt == SVG_TYPE_Q8_0 || wt == SVG_TYPE_Q4_0 ? 2048 : 64;
+            auto [w, used] = weight_of(xt, rows, wt);
+            ASSERT_NE(used, nullptr);
+            EXPECT_EQ(used->op, SVG_OP_COPY);
+            EXPECT_EQ(used->type, xt);
+            EXPECT_EQ(used->src[0], w);
+            auto [w_short, used_short] = weight_of(xt, rows - 1, wt);
+            EXPECT_EQ(used_short, w_short);
+            auto [w_f32, used_f32] = weight_of(SVG_TYPE_F32, 4096, wt);
+            EXPECT_EQ(used_f32, w_f32);
+        }
+    auto [w_bf16, used_bf16] = weight_of(SVG_TYPE_BF16, 4096, SVG_TYPE_BF16);  // float weights as they are
+    EXPECT_EQ(used_bf16, w_bf16);
+}
+
 TEST(MulMat, FloatWeightsOddK) {
     // K not a multiple of 8 (nor of a SIMD width) for the float weight types
     std::mt19937 rng(302);
