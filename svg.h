@@ -675,8 +675,8 @@ const char *svg_model_backend_description(const struct svg_model *m); /* svg_bac
 bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-video model: needs a first frame */
 /* The memory plan svg_generate follows for p, one line per stage: where each
  * component runs and its weights against the VRAM budget (a text encoder
- * that does not fit runs on the CPU; under 24 GiB Wan's VAE decodes in
- * tiles). Weights are not streamed yet: a stage whose weights alone exceed
+ * that does not fit runs on the CPU; under a budget asked for below 24 GiB
+ * Wan's VAE decodes in tiles). Weights are not streamed yet: a stage whose weights alone exceed
  * the budget is an error naming them, and svg_generate fails with it before
  * any work. NULL + svg_last_error() then. Valid until the next call on m. */
 const char *svg_model_memory_plan(struct svg_model *m, const struct svg_gen_params *p);

@@ -655,11 +655,11 @@ std::string size_str(size_t b) {
 
 // The memory plan for p (svg_model_memory_plan): per stage, where its
 // components run and their weights against the budget; the text encoders
-// go to the CPU when they do not fit, Wan's VAE decodes in tiles under 24
-// GiB. Components are loaded one stage at a time (and Llama before CLIP),
-// so a stage needs its largest component, plus activations the plan does
-// not estimate yet. False with an error when a stage's weights alone do
-// not fit.
+// go to the CPU when they do not fit, Wan's VAE decodes in tiles under a
+// budget asked for below 24 GiB. Components are loaded one stage at a time
+// (and Llama before CLIP), so a stage needs its largest component, plus
+// activations the plan does not estimate yet. False with an error when a
+// stage's weights alone do not fit.
 bool plan_memory(svg_model *m, const svg_gen_params *p) {
     const size_t budget = m->vram_budget;
     const std::string where = budget ? "the GPU" : "the CPU";
@@ -686,7 +686,8 @@ bool plan_memory(svg_model *m, const svg_gen_params *p) {
             (budget ? ", " + size_str(budget - tr) + " left for activations" : "") + "\n";
     const size_t vae = svg_component_bytes(m->f, "vae");
     if (!fits(vae)) return too_big("the VAE's", vae, "");
-    if (m->arch == "wan" && budget && budget < ((size_t)24 << 30)) m->vae_tiling = true;
+    // an untiled Wan decode holds whole frames' activations (several GiB at 480p)
+    if (m->arch == "wan" && m->vram_budget_asked > 0 && budget < ((size_t)24 << 30)) m->vae_tiling = true;
     const bool tiled = m->arch != "wan" || m->vae_tiling;
     plan += "decode: VAE " + size_str(vae) + " of weights on " + where + (tiled ? ", in tiles" : ", whole frames") + "\n";
     m->plan = plan;
