@@ -81,6 +81,8 @@ __global__ void attention_rows_kernel(TD *o, attn_args a) {
 
 }  // namespace
 
+namespace {
+
 // One block per batch; keep[b] = min j with mask[b, j] == 0, else Lk
 // (f32: ±0 masks, as the kernels read it).
 __global__ void mask_keep_kernel(const char *mask, int64_t sb, int64_t sk, bool i32, int Lk, int *keep) {
@@ -95,6 +97,8 @@ __global__ void mask_keep_kernel(const char *mask, int64_t sb, int64_t sk, bool 
     __syncthreads();
     if (threadIdx.x == 0) keep[blockIdx.x] = first;
 }
+
+}  // namespace
 
 bool svg_cuda_mask_keep(svg_cuda_ctx &c, const svg_tensor *mask, const int **keep) {
     const int64_t B = mask->ne[0], Lk = mask->ne[1];
