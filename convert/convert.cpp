@@ -5,6 +5,7 @@
 #include "models/model-file.h"
 #include "convert/checkpoint.h"
 #include "src/bpe.h"
+#include "src/parallel.h"
 #include "src/quants-k.h"
 #include "src/tokenizer.h"
 
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -398,19 +398,6 @@ bool prepare(const svg_convert_source &s, bool random, component *c) {
 
 // ------------------------------------------------------------ tensor data
 
-// Run fn(item) for every item in [0, n) on n_threads threads.
-template <typename F>
-void parallel_for(int64_t n, int n_threads, const F &fn) {
-    std::atomic<int64_t> next{0};
-    auto work = [&] {
-        for (int64_t i; (i = next.fetch_add(1)) < n;) fn(i);
-    };
-    std::vector<std::thread> threads;
-    for (int t = 1; t < std::min<int64_t>(n_threads, n); t++) threads.emplace_back(work);
-    work();
-    for (std::thread &t : threads) t.join();
-}
-
 // Elements per parallel work item: a multiple of every block size, so
 // quantized chunks start on a block, and the unit of the random streams.
 constexpr int64_t k_chunk = 1 << 16;
@@ -478,7 +465,7 @@ bool fill_param(void *user, void *dst, size_t size) {
         // converted chunk by chunk on every thread: a 13B model is 10^10 values.
         const svg_type_traits *tr = svg_type_traits_of(job.type);
         const float mean = p.kind == SVG_PARAM_NORM ? 1.f : 0.f;
-        parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
+        svg_parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
             const int64_t b = ch * k_chunk, len = std::min(n, b + k_chunk) - b;
             std::vector<float> f((size_t)len);
             random_chunk(job.opt->seed ^ fnv1a(c.name), p.name, ch, len, mean, 0.02f, f.data());
@@ -528,7 +515,7 @@ bool fill_param(void *user, void *dst, size_t size) {
         return true;
     }
     const svg_type_traits *tr = svg_type_traits_of(job.type);
-    parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
+    svg_parallel_for((n + k_chunk - 1) / k_chunk, job.n_threads, [&](int64_t ch) {
         const int64_t b = ch * k_chunk, e = std::min(n, b + k_chunk);
         tr->from_float(values.data() + b, (uint8_t *)dst + b / tr->block_size * tr->type_size, e - b);
     });

@@ -17,7 +17,6 @@
 // computes per sample and reports the time per compute: the launch and sync
 // costs overlap with the GPU work, as in CUDA-event timing.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -31,6 +30,7 @@
 #include "models/cogvideox-pipeline.h"
 #include "models/hunyuan.h"
 #include "models/wan.h"
+#include "src/parallel.h"
 #include "svg.h"
 
 namespace {
@@ -52,40 +52,31 @@ bool fill(svg_tensor *t, uint64_t seed) {
     const svg_type_traits *tr = svg_type_traits_of(t->type);
     const int64_t n = svg_nelements(t), chunk = 1 << 22, n_chunks = (n + chunk - 1) / chunk;
     const int64_t chunk_bytes = (int64_t)svg_row_size(t->type, chunk);
-    const int n_threads = (int)std::max<int64_t>(1, std::min<int64_t>(n_chunks, std::thread::hardware_concurrency()));
-    std::atomic<int64_t> next{0};
-    std::atomic<bool> ok{true};
+    const int n_threads = (int)std::max(1u, std::thread::hardware_concurrency());
     // chunks of one round go to the device together: raw holds n_threads of them
     std::vector<char> raw((size_t)(chunk_bytes * n_threads));
-    for (int64_t round = 0; round < n_chunks && ok; round += n_threads) {
+    for (int64_t round = 0; round < n_chunks; round += n_threads) {
         const int64_t last = std::min(n_chunks, round + n_threads);
-        next = round;
-        auto work = [&] {
-            std::vector<float> f((size_t)chunk);
-            for (int64_t c; (c = next.fetch_add(1)) < last;) {
-                const int64_t off = c * chunk, len = std::min(chunk, n - off);
-                uint64_t s = (seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)c * 0xD1B54A32D192ED03ull);
-                if (!s) s = 1;
-                auto uniform = [&s] {  // (0, 1]
-                    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-                    return ((s >> 40) + 1) * (1.0 / 16777216.0);
-                };
-                for (int64_t i = 0; i < len; i += 2) {
-                    const double r = std::sqrt(-2.0 * std::log(uniform())), a = 6.283185307179586 * uniform();
-                    f[(size_t)i] = (float)(r * std::cos(a));
-                    if (i + 1 < len) f[(size_t)i + 1] = (float)(r * std::sin(a));
-                }
-                tr->from_float(f.data(), raw.data() + (c - round) * chunk_bytes, len);
+        svg_parallel_for(last - round, n_threads, [&](int64_t i) {
+            const int64_t c = round + i, off = c * chunk, len = std::min(chunk, n - off);
+            uint64_t s = (seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)c * 0xD1B54A32D192ED03ull);
+            if (!s) s = 1;
+            auto uniform = [&s] {  // (0, 1]
+                s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                return ((s >> 40) + 1) * (1.0 / 16777216.0);
+            };
+            std::vector<float> f((size_t)len);
+            for (int64_t j = 0; j < len; j += 2) {
+                const double r = std::sqrt(-2.0 * std::log(uniform())), a = 6.283185307179586 * uniform();
+                f[(size_t)j] = (float)(r * std::cos(a));
+                if (j + 1 < len) f[(size_t)j + 1] = (float)(r * std::sin(a));
             }
-        };
-        std::vector<std::thread> threads;
-        for (int i = 1; i < n_threads; i++) threads.emplace_back(work);
-        work();
-        for (std::thread &th : threads) th.join();
+            tr->from_float(f.data(), raw.data() + i * chunk_bytes, len);
+        });
         const int64_t off = round * chunk, len = std::min(n, last * chunk) - off;
-        ok = svg_tensor_set(t, raw.data(), svg_row_size(t->type, off), svg_row_size(t->type, len));
+        if (!svg_tensor_set(t, raw.data(), svg_row_size(t->type, off), svg_row_size(t->type, len))) return false;
     }
-    return ok;
+    return true;
 }
 
 svg_tensor *T(svg_context *c, enum svg_type t, std::initializer_list<int64_t> ne) {
