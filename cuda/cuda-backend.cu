@@ -18,11 +18,16 @@
 #include <unordered_map>
 #include <vector>
 
+bool svg_cuda_ctx::within_budget(size_t more, size_t freed, const char *what) const {
+    const size_t held = buffers_in_use + scratch_size + gemm_workspace_size - freed;
+    if (!mem_limit || held + more <= mem_limit) return true;
+    return svg_err(false, "CUDA%d: the VRAM budget of %.2f GiB is exceeded: %.2f GiB of %s on %.2f GiB in use", device,
+                   mem_limit / 1073741824.0, more / 1073741824.0, what, held / 1073741824.0);
+}
+
 bool svg_cuda_ctx::ensure_scratch(size_t bytes) {
     if (bytes <= scratch_size) return true;
-    if (mem_limit && *buffers_in_use + gemm_workspace_size + bytes > mem_limit)
-        return svg_err(false, "CUDA: the VRAM budget of %.2f GiB is exceeded: %.2f GiB of kernel scratch on %.2f GiB in use",
-                       mem_limit / 1073741824.0, bytes / 1073741824.0, (*buffers_in_use + gemm_workspace_size) / 1073741824.0);
+    if (!within_budget(bytes, scratch_size, "kernel scratch")) return false;
     if (scratch) {
         SVG_CUDA_CHECK(cudaStreamSynchronize(stream));
         SVG_CUDA_CHECK(cudaFree(scratch));
@@ -214,7 +219,7 @@ struct step_profile {
 struct cuda_backend : svg_backend {
     svg_cuda_ctx c;
     std::string label, details;  // details: what svg_backend_description adds
-    size_t in_use = 0, peak = 0;
+    size_t peak = 0;  // of c.buffers_in_use
     // pinned staging for host → device copies
     void *pinned = nullptr;
     size_t pinned_size = 0;
@@ -249,10 +254,7 @@ struct cuda_backend : svg_backend {
 
     svg_buffer *alloc_buffer(size_t size) override {
         cudaSetDevice(c.device);
-        const size_t held = in_use + c.scratch_size + c.gemm_workspace_size;
-        if (c.mem_limit && held + size > c.mem_limit)
-            return svg_err<svg_buffer *>(nullptr, "%s: the VRAM budget of %.2f GiB is exceeded: %.2f GiB more on %.2f GiB in use",
-                                         label.c_str(), c.mem_limit / 1073741824.0, size / 1073741824.0, held / 1073741824.0);
+        if (!c.within_budget(size, 0, "buffers")) return nullptr;
         void *p = nullptr;
         if (cudaMalloc(&p, std::max<size_t>(size, 256)) != cudaSuccess) {
             cudaGetLastError();
@@ -268,8 +270,8 @@ struct cuda_backend : svg_backend {
         refs++;
         b->base = p;
         b->size = size;
-        in_use += size;
-        peak = std::max(peak, in_use);
+        c.buffers_in_use += size;
+        peak = std::max(peak, c.buffers_in_use);
         return b;
     }
 
@@ -418,7 +420,7 @@ cuda_buffer::~cuda_buffer() {
     cudaSetDevice(owner->c.device);
     cudaStreamSynchronize(owner->c.stream);
     cudaFree(base);
-    owner->in_use -= size;
+    owner->c.buffers_in_use -= size;
     owner->release();
 }
 bool cuda_buffer::set(void *dst, const void *src, size_t n) { return owner->upload(dst, src, n); }
@@ -509,7 +511,6 @@ extern "C" bool svg_backend_cuda_set_memory_limit(struct svg_backend *be, size_t
     cuda_backend *cb = dynamic_cast<cuda_backend *>(be);
     if (!cb) return svg_err(false, "a memory limit needs the CUDA backend");
     cb->c.mem_limit = bytes;
-    cb->c.buffers_in_use = &cb->in_use;
     return true;
 }
 

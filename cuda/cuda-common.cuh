@@ -45,14 +45,16 @@ struct svg_cuda_ctx {
     int max_threads_sm = 2048;  // resident threads per SM (2048 on sm_80/90, 1536 on sm_86/89)
     int cc_major = 0, cc_minor = 0;  // compute capability (selects kernel paths)
     size_t smem_optin = 0;
-    // svg_backend_cuda_set_memory_limit: the cap (0: none) and the backend's
-    // buffers in use, which scratch growth counts against it
-    size_t mem_limit = 0;
-    const size_t *buffers_in_use = nullptr;
+    // device memory held: the backend's buffers, the scratch, the GEMM
+    // workspace; mem_limit caps their sum (svg_backend_cuda_set_memory_limit, 0: none)
+    size_t buffers_in_use = 0, mem_limit = 0;
     // scratch reused across ops within a graph (grows, never shrinks)
     void *scratch = nullptr;
     size_t scratch_size = 0;
     bool ensure_scratch(size_t bytes);
+    // false + an error naming the budget when `more` bytes on top of what is
+    // held, less `freed`, exceed mem_limit
+    bool within_budget(size_t more, size_t freed, const char *what) const;
 };
 
 // Kernels by op family (one .cu file each). Each enqueues on c.stream.
