@@ -676,9 +676,10 @@ bool svg_model_is_i2v(const struct svg_model *m);              /* an image-to-vi
 /* The memory plan svg_generate follows for p, one line per stage: where each
  * component runs and its weights against the VRAM budget (a text encoder
  * that does not fit runs on the CPU; under a budget asked for below 24 GiB
- * Wan's VAE decodes in tiles). Weights are not streamed yet: a stage whose weights alone exceed
- * the budget is an error naming them, and svg_generate fails with it before
- * any work. NULL + svg_last_error() then. Valid until the next call on m. */
+ * Wan's VAE decodes in tiles). Weights are not streamed yet: a stage whose
+ * weights alone exceed the budget is an error naming them, and svg_generate
+ * fails with it before any work. NULL + svg_last_error() then. Valid until
+ * the next call on m. */
 const char *svg_model_memory_plan(struct svg_model *m, const struct svg_gen_params *p);
 
 /* Flow-matching models (Wan): UniPC, Euler. DDPM models (CogVideoX): DDIM, DPM. */

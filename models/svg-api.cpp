@@ -247,14 +247,12 @@ svg_model *svg_model_load(const char *path, const svg_model_params *params) {
     m->n_threads = p.n_threads;
     m->te_on_cpu = m->te_on_cpu_asked = te_dev == "cpu" && cuda;
     m->vram_budget_asked = p.vram_budget_gib;
+    m->vae_tiling = p.vae_tiling;
     if (cuda) {
         size_t free_b = 0;
         if (!svg_cuda_memory_info(0, &free_b, nullptr)) return nullptr;
         m->vram_budget = p.vram_budget_gib > 0 ? (size_t)(p.vram_budget_gib * 1073741824.0) : free_b;
         if (!svg_backend_cuda_set_memory_limit(m->be, m->vram_budget)) return nullptr;
-    }
-    m->vae_tiling = p.vae_tiling;
-    if (cuda) {
         const std::string d = p.dtype ? p.dtype : "bf16";
         if (!svg_type_from_name(d.c_str(), &m->act) || (m->act != SVG_TYPE_BF16 && m->act != SVG_TYPE_F16 && m->act != SVG_TYPE_F32))
             return svg_err<svg_model *>(nullptr, "--dtype must be bf16, f16 or f32");
@@ -643,12 +641,10 @@ bool generate_hunyuan(run &r, vae_tensor *video) {
                         [&](const vae_progress &prog) { return hunyuan_decode_latents(vae, be, in.latents, in.latent_shape, video, prog); });
 }
 
-double gib(size_t b) { return b / 1073741824.0; }
-
 // "1.23 GiB", or MiB under one GiB
 std::string size_str(size_t b) {
     char s[32];
-    if (b >= ((size_t)1 << 30)) snprintf(s, sizeof s, "%.2f GiB", gib(b));
+    if (b >= ((size_t)1 << 30)) snprintf(s, sizeof s, "%.2f GiB", b / 1073741824.0);
     else snprintf(s, sizeof s, "%.1f MiB", b / 1048576.0);
     return s;
 }
